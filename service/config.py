@@ -1,0 +1,96 @@
+"""Settings: defaults, then the environment, then the mapping given to ``create_app``.
+
+Nothing here runs at import time; ``load_settings`` is called by the factory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_RULES_DIR = Path(__file__).parent / "rules"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot run with; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    rules_dir: Path = DEFAULT_RULES_DIR
+    max_body_bytes: int = 65536
+    api_keys: tuple[str, ...] = field(default=())
+    log_level: str = "INFO"
+    drain_seconds: float = 5.0
+
+
+# environment variable -> (settings field, parser)
+_ENV: dict[str, str] = {
+    "POPCHECK_RULES_DIR": "rules_dir",
+    "POPCHECK_MAX_BODY_BYTES": "max_body_bytes",
+    "POPCHECK_API_KEYS": "api_keys",
+    "POPCHECK_LOG_LEVEL": "log_level",
+    "POPCHECK_DRAIN_SECONDS": "drain_seconds",
+}
+
+
+def _parse_api_keys(raw: str) -> tuple[str, ...]:
+    """Comma-separated keys, or a path to a file with one key per line."""
+    raw = raw.strip()
+    if not raw:
+        return ()
+    candidate = Path(raw)
+    if "," not in raw and candidate.is_file():
+        lines = candidate.read_text(encoding="utf-8").splitlines()
+        return tuple(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+    return tuple(key.strip() for key in raw.split(",") if key.strip())
+
+
+def _coerce(name: str, value: Any) -> Any:
+    try:
+        if name == "rules_dir":
+            return Path(value)
+        if name == "max_body_bytes":
+            number = int(value)
+            if number < 1:
+                raise ValueError("must be a positive number of bytes")
+            return number
+        if name == "drain_seconds":
+            seconds = float(value)
+            if seconds < 0:
+                raise ValueError("must not be negative")
+            return seconds
+        if name == "api_keys":
+            if isinstance(value, str):
+                return _parse_api_keys(value)
+            return tuple(str(key) for key in value)
+        if name == "log_level":
+            level = str(value).upper()
+            if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+                raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+            return level
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name}: {exc}") from exc
+    raise ConfigError(f"unknown setting {name!r}")
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Defaults, then ``POPCHECK_*`` environment variables, then ``overrides`` (by field name)."""
+    env = os.environ if environ is None else environ
+    settings = Settings()
+    values: dict[str, Any] = {}
+    for var, name in _ENV.items():
+        if var in env:
+            values[name] = _coerce(name, env[var])
+    known = {f.name for f in fields(Settings)}
+    for name, value in (overrides or {}).items():
+        key = name.lower()
+        if key not in known:
+            raise ConfigError(f"unknown setting {name!r}")
+        values[key] = _coerce(key, value)
+    return replace(settings, **values)
