@@ -1,0 +1,76 @@
+"""gunicorn settings for popcheck. Always passed explicitly (``-c deploy/gunicorn.conf.py``):
+without ``-c`` gunicorn would load whatever ``./gunicorn.conf.py`` sits in the current directory.
+
+``popcheck serve`` runs gunicorn with this file; it also sets PROMETHEUS_MULTIPROC_DIR and
+POPCHECK_DRAIN_FILE before gunicorn starts. Command-line flags and ``GUNICORN_CMD_ARGS``
+override anything here.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from service.observability import metrics
+from service.observability.jsonlog import gunicorn_logconfig
+
+bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"]
+workers = int(os.environ.get("WORKERS", "2"))
+threads = int(os.environ.get("THREADS", "1"))
+
+# WORKER_CLASS_MEASUREMENT
+worker_class = os.environ.get("WORKER_CLASS", "sync")
+
+# Load the app (and compile the ruleset) once in the master: a broken ruleset stops gunicorn
+# before any worker forks, workers start in milliseconds, and the compiled tables are shared
+# copy-on-write. Per-worker metric values are therefore set in ``post_fork``, not at load.
+preload_app = True
+
+# A request takes about a millisecond; a worker silent for 30 s is stuck, not busy.
+timeout = 30
+# In-flight requests get this long after SIGTERM. Kubernetes' terminationGracePeriodSeconds
+# must cover preStop sleep + POPCHECK_DRAIN_SECONDS + this + a margin (tests/deploy checks it).
+graceful_timeout = 20
+# Only gthread honours keep-alive; it must outlast the load balancer's idle timeout so the
+# balancer closes idle connections, never gunicorn (a race that turns into 502s).
+keepalive = int(os.environ.get("KEEPALIVE", "75"))
+
+# The heartbeat file is touched on every request; on /dev/shm that is a memory write, while
+# an overlay or network /tmp can stall workers into false timeouts.
+worker_tmp_dir = "/dev/shm"
+# The control socket lives under $HOME, which is read-only (or absent) in the container.
+control_socket_disable = True
+
+# Off. Recycling buys nothing here (no leak was measured: RSS stays flat under make bench)
+# and each recycled worker leaves its metric files in PROMETHEUS_MULTIPROC_DIR, which are
+# summed on every scrape: thousands of them made scrapes take tens of seconds upstream.
+max_requests = 0
+
+# Trust X-Forwarded-* only from the load balancer's addresses.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# JSON on stdout for the error log and the access log (AccessLogger writes the fields).
+logger_class = "service.observability.jsonlog.AccessLogger"
+logconfig_dict = gunicorn_logconfig(os.environ.get("POPCHECK_LOG_LEVEL", "INFO").upper())
+accesslog = None
+errorlog = "-"
+
+
+def on_starting(server: Any) -> None:
+    """Before any worker: forget metric files from a previous run in the same directory."""
+    metrics.wipe_multiprocess_dir()
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """In each new worker: publish the ruleset it serves (values set in the master are not
+    inherited by the per-process metric files)."""
+    app = getattr(server.app, "callable", None)
+    state = getattr(app, "extensions", {}).get("popcheck") if app is not None else None
+    if state is not None:
+        ruleset = state.assessor.ruleset
+        metrics.set_ruleset_info(ruleset.name, ruleset.version, ruleset.digest)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker died or was recycled: drop its live gauges from the scrape."""
+    metrics.mark_worker_dead(worker.pid)

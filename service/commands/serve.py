@@ -1,0 +1,145 @@
+"""``popcheck serve``: the production entry point, a small supervisor above gunicorn.
+
+It prepares what gunicorn's workers need before any of them exists (the Prometheus
+multiprocess directory, the drain marker path), starts gunicorn with ``deploy/gunicorn.conf.py``
+and turns SIGTERM into a drain:
+
+1. create the drain marker, so ``/readyz`` answers 503 in every worker;
+2. keep serving for ``POPCHECK_DRAIN_SECONDS`` (default 5) while the load balancer notices;
+3. SIGTERM gunicorn, which stops accepting and lets in-flight requests finish;
+4. exit with gunicorn's status.
+
+gunicorn alone cannot do this: on SIGTERM it closes its listening socket at once and resets
+connections the kernel had already queued. A second SIGTERM or SIGINT during the drain cuts
+it short.
+
+Environment: ``HOST`` (default ``0.0.0.0``), ``PORT`` (8080), ``WORKERS`` (2), ``THREADS``
+(1), ``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary directory when unset),
+``POPCHECK_DRAIN_SECONDS``, ``POPCHECK_GUNICORN_CONFIG`` (path to the gunicorn config), and
+gunicorn's own ``GUNICORN_CMD_ARGS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from service.config import ConfigError, load_settings
+from service.observability.drain import DRAIN_FILE_ENV
+from service.observability.jsonlog import configure_process_logging
+from service.observability.metrics import MULTIPROC_ENV
+
+log = logging.getLogger("popcheck.serve")
+
+CONFIG_ENV = "POPCHECK_GUNICORN_CONFIG"
+WSGI_TARGET = "service.app:create_app()"
+# The checkout's root when running from the repository (``make run``, editable install). An
+# installed wheel has no ``deploy/`` next to it, so the Docker image sets CONFIG_ENV instead.
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def gunicorn_config_path() -> Path:
+    """``$POPCHECK_GUNICORN_CONFIG``, else ``deploy/gunicorn.conf.py`` in the checkout."""
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override)
+    return _REPO_ROOT / "deploy" / "gunicorn.conf.py"
+
+
+def _exit_status(returncode: int) -> int:
+    # Popen reports death by signal N as -N; a shell would say 128 + N.
+    return 128 - returncode if returncode < 0 else returncode
+
+
+class _Supervisor:
+    """Runs gunicorn as a child and drains on the first SIGTERM/SIGINT."""
+
+    def __init__(self, command: list[str], env: dict[str, str], drain_file: Path) -> None:
+        self.command = command
+        self.env = env
+        self.drain_file = drain_file
+        self.stop_requested = threading.Event()
+        self.drain_cut_short = threading.Event()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.stop_requested.is_set():
+            self.drain_cut_short.set()
+        self.stop_requested.set()
+
+    def run(self, drain_seconds: float) -> int:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+        self.process = subprocess.Popen(self.command, env=self.env)
+        log.info("gunicorn started", extra={"gunicorn_pid": self.process.pid})
+        while not self.stop_requested.wait(0.2):
+            if self.process.poll() is not None:
+                log.error("gunicorn exited on its own", extra={"status": self.process.returncode})
+                return _exit_status(self.process.returncode)
+
+        self.drain_file.touch()
+        log.info("draining: /readyz now answers 503", extra={"drain_seconds": drain_seconds})
+        # Serve on while the load balancer's health checks see the 503 and stop routing here.
+        if self.drain_cut_short.wait(drain_seconds):
+            log.info("second signal: drain cut short")
+        if self.process.poll() is None:
+            log.info("stopping gunicorn: in-flight requests finish")
+            self.process.send_signal(signal.SIGTERM)
+        status = _exit_status(self.process.wait())
+        log.info("gunicorn stopped", extra={"status": status})
+        return status
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Start gunicorn under the drain supervisor; returns gunicorn's exit status."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"popcheck serve: {exc}", file=sys.stderr)
+        return 2
+    configure_process_logging(settings.log_level)
+    config = gunicorn_config_path()
+    if not config.is_file():
+        log.error("gunicorn config not found", extra={"path": str(config), "env": CONFIG_ENV})
+        return 2
+
+    env = dict(os.environ)
+    owned_dirs: list[Path] = []
+    if not env.get(MULTIPROC_ENV):
+        # prometheus-client reads this when first imported, so it must exist before gunicorn
+        # (and the app in it) starts; a fresh directory per run keeps counts from mixing.
+        metrics_dir = Path(tempfile.mkdtemp(prefix="popcheck-metrics-"))
+        owned_dirs.append(metrics_dir)
+        env[MULTIPROC_ENV] = str(metrics_dir)
+    runtime_dir = Path(tempfile.mkdtemp(prefix="popcheck-run-"))
+    owned_dirs.append(runtime_dir)
+    drain_file = runtime_dir / "draining"
+    env[DRAIN_FILE_ENV] = str(drain_file)
+
+    command = [sys.executable, "-m", "gunicorn", "-c", str(config), WSGI_TARGET]
+    supervisor = _Supervisor(command, env, drain_file)
+    try:
+        return supervisor.run(settings.drain_seconds)
+    finally:
+        for directory in owned_dirs:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def register(subparsers: Any) -> None:
+    """Add ``serve`` to the ``popcheck`` command."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the HTTP service under gunicorn (production entry point)",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+    )
+    parser.set_defaults(func=serve)

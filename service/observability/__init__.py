@@ -1,0 +1,86 @@
+"""Observability: request ids, Prometheus metrics, JSON logs and the drain flag.
+
+``register_observability(app)`` is called by the app factory. It
+
+- gives every request an id (``X-Request-ID``, echoed when sane) on every response;
+- counts and times every request by route template, and serves ``GET /metrics``;
+- hands the route, request id and urgency to gunicorn's access log through the WSGI environ;
+- publishes ``popcheck_ruleset_info`` for the loaded ruleset.
+
+The assess view calls ``record_assessment`` (which also puts the urgency on the access line);
+``/readyz`` consults ``is_draining``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, request
+
+from service.observability import metrics, requestid
+from service.observability.drain import DRAIN_FILE_ENV, is_draining
+from service.observability.jsonlog import (
+    REQUEST_ID_ENVIRON_KEY,
+    ROUTE_ENVIRON_KEY,
+    URGENCY_ENVIRON_KEY,
+)
+
+__all__ = [
+    "DRAIN_FILE_ENV",
+    "is_draining",
+    "record_assessment",
+    "register_observability",
+]
+
+
+def record_assessment(
+    assessment: Mapping[str, Any], fired_rules: Iterable[tuple[str, str]] = ()
+) -> None:
+    """Count one assessment (urgency, red flags, ``(table, rule)`` hits) and, inside a
+    request, put its urgency on the access log line."""
+    metrics.record_assessment(assessment, fired_rules)
+    if has_request_context():
+        g.urgency = str(assessment["urgency"]["level"])
+
+
+def _start_request() -> None:
+    g.request_started = time.perf_counter()
+    g.request_id = requestid.choose(request.headers.get(requestid.HEADER))
+
+
+def _finish_request(response: Response) -> Response:
+    started = g.get("request_started")
+    elapsed = time.perf_counter() - started if started is not None else 0.0
+    # A request that failed before ``before_request`` ran still gets an id.
+    request_id = g.get("request_id") or requestid.choose(None)
+    response.headers[requestid.HEADER] = request_id
+    rule = request.url_rule
+    route = rule.rule if rule is not None else metrics.UNMATCHED_ROUTE
+    metrics.record_request(request.method, route, response.status_code, elapsed)
+    environ = request.environ
+    environ[ROUTE_ENVIRON_KEY] = route
+    environ[REQUEST_ID_ENVIRON_KEY] = request_id
+    urgency = g.get("urgency")
+    if urgency is not None:
+        environ[URGENCY_ENVIRON_KEY] = urgency
+    return response
+
+
+def _metrics_view() -> Response:
+    body, content_type = metrics.render()
+    return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+def register_observability(app: Flask) -> None:
+    """Install request ids, request metrics, the ``/metrics`` route and the ruleset gauge."""
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
+    app.add_url_rule("/metrics", endpoint="metrics", view_func=_metrics_view, methods=["GET"])
+    state = app.extensions.get("popcheck")
+    if state is not None:
+        # Under gunicorn this runs in the master (preload_app); the ``post_fork`` hook sets
+        # it again in each worker, where the multiprocess value files live.
+        ruleset = state.assessor.ruleset
+        metrics.set_ruleset_info(ruleset.name, ruleset.version, ruleset.digest)

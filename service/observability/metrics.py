@@ -1,0 +1,175 @@
+"""Prometheus metrics, exact over any number of gunicorn workers.
+
+In production ``popcheck serve`` sets ``PROMETHEUS_MULTIPROC_DIR`` before gunicorn starts, so
+prometheus-client (which reads it when first imported) keeps every value in per-process files
+and each scrape sums them with a fresh ``MultiProcessCollector``. The gunicorn hooks in
+``deploy/gunicorn.conf.py`` wipe that directory at start-up and mark dead workers, which keeps
+the sums exact across restarts and worker recycling. Without the variable (unit tests, a bare
+``flask run``) the default in-process registry is used.
+
+Labels are bounded by construction: routes are URL rule templates (or ``UNMATCHED_ROUTE``),
+urgencies, flags and rule ids come from the loaded ruleset, and statuses are HTTP codes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+# Route label for requests that matched no URL rule (404s, and 405s, which werkzeug reports
+# before a rule is bound): a scanner walking random paths adds one series, not thousands.
+UNMATCHED_ROUTE = "<unmatched>"
+
+# An assessment takes well under a millisecond in-process, so the buckets start at 100 µs;
+# the top ones catch a stalled worker rather than describe normal traffic.
+DURATION_BUCKETS = (
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    1.0,
+    5.0,
+)
+
+HTTP_REQUESTS = Counter(
+    "popcheck_http_requests",
+    "HTTP requests answered, by method, route template and status.",
+    ("method", "route", "status"),
+)
+HTTP_DURATION = Histogram(
+    "popcheck_http_request_duration_seconds",
+    "Time spent in the Flask app per request, by method and route template.",
+    ("method", "route"),
+    buckets=DURATION_BUCKETS,
+)
+ASSESSMENTS = Counter(
+    "popcheck_assessments",
+    "Assessments returned, by urgency level.",
+    ("urgency",),
+)
+RED_FLAGS = Counter(
+    "popcheck_red_flags",
+    "Red flags reported in assessments, by flag id.",
+    ("flag",),
+)
+RULE_HITS = Counter(
+    "popcheck_rule_hits",
+    "Decision-table rules that matched, by table and rule id.",
+    ("table", "rule"),
+)
+VALIDATION_ERRORS = Counter(
+    "popcheck_validation_errors",
+    "Requests rejected with 422 because the JSON failed validation.",
+)
+RULESET_INFO = Gauge(
+    "popcheck_ruleset_info",
+    "The loaded ruleset (always 1); the labels say which one.",
+    ("name", "version", "digest"),
+    # One series per label set however many workers run, and a dead worker's value goes with
+    # it (``mark_process_dead``), so a rolled-out ruleset does not linger in the scrape.
+    multiprocess_mode="livemax",
+)
+
+# Child lookups cached per label tuple: ``labels()`` takes a lock and rebuilds the key on
+# every call, which is most of the cost of counting a request.
+_request_children: dict[tuple[str, str, str], Any] = {}
+_duration_children: dict[tuple[str, str], Any] = {}
+
+
+def multiprocess_dir() -> str | None:
+    """The multiprocess directory when running under ``popcheck serve``, else ``None``."""
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
+def record_request(method: str, route: str, status: int, seconds: float) -> None:
+    """Count one answered request and its duration; ``route`` must be a template."""
+    key = (method, route, str(status))
+    counter = _request_children.get(key)
+    if counter is None:
+        counter = _request_children.setdefault(key, HTTP_REQUESTS.labels(*key))
+    counter.inc()
+    duration_key = (method, route)
+    histogram = _duration_children.get(duration_key)
+    if histogram is None:
+        histogram = _duration_children.setdefault(duration_key, HTTP_DURATION.labels(*duration_key))
+    histogram.observe(seconds)
+    if status == 422:
+        VALIDATION_ERRORS.inc()
+
+
+def record_assessment(
+    assessment: Mapping[str, Any], fired_rules: Iterable[tuple[str, str]]
+) -> None:
+    """Count one assessment: its urgency, each red flag, and each ``(table, rule)`` that fired.
+
+    The assess view calls this once per successful assessment. Only ids from the ruleset are
+    used as labels; nothing from the request itself.
+    """
+    ASSESSMENTS.labels(str(assessment["urgency"]["level"])).inc()
+    for flag in assessment.get("red_flags", ()):
+        RED_FLAGS.labels(str(flag["id"])).inc()
+    for table, rule in fired_rules:
+        RULE_HITS.labels(table, rule).inc()
+
+
+def set_ruleset_info(name: str, version: str, digest: str) -> None:
+    """Publish which ruleset this process serves. Call it in every worker (``post_fork``):
+    a value set in the gunicorn master before forking is not inherited by the workers."""
+    RULESET_INFO.labels(name, version, digest).set(1)
+
+
+def render() -> tuple[bytes, str]:
+    """The scrape body and its content type: the sum over every worker in multiprocess mode,
+    built from a fresh registry each time (reusing one would export duplicates)."""
+    if multiprocess_dir() is None:
+        return generate_latest(REGISTRY), CONTENT_TYPE
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(registry), CONTENT_TYPE
+
+
+def wipe_multiprocess_dir() -> None:
+    """Empty the multiprocess directory (gunicorn ``on_starting``): files left by a previous
+    run would otherwise be summed into this one. The directory itself is kept, because in a
+    container it is usually a mounted volume."""
+    directory = multiprocess_dir()
+    if directory is None:
+        return
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    for entry in path.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def mark_worker_dead(pid: int) -> None:
+    """Drop a dead worker's live gauge files (gunicorn ``child_exit``); counters it wrote
+    stay, so totals survive worker restarts."""
+    if multiprocess_dir() is not None:
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
