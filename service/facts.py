@@ -1,0 +1,169 @@
+"""The facts the rule tables can read: every request field, flattened, plus a few derived facts.
+
+``FACTS`` declares each fact's type (the engine's static checker uses it to reject a table that
+reads an unknown fact or compares it with a literal that cannot fit). ``to_facts`` turns the
+validated, nested request into the flat mapping the engine evaluates. A fact that is ``None`` is
+*unanswered*: the tables never treat a missing answer as a "no".
+
+Derived facts are computed here only when a table cannot express them (arithmetic across two
+answers). Counting criteria, such as the ASAS items, is done by a table instead, where a
+clinical reviewer can read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Final
+
+from service.engine import FactSpec, FactType
+
+__all__ = ["DERIVED_SOURCES", "FACTS", "REQUEST_FIELDS", "UnknownFieldError", "to_facts"]
+
+_BOOL = FactSpec(FactType.BOOL)
+
+
+def _int(low: int, high: int) -> FactSpec:
+    return FactSpec(FactType.INT, range=(float(low), float(high)))
+
+
+# Request fields, in the order of the API contract. Ranges and enums mirror the contract exactly,
+# so a table cannot test a value the schema would have rejected.
+_REQUEST: dict[str, FactSpec] = {
+    "age": _int(16, 120),
+    "last_pop_minutes_ago": _int(0, 52_560_000),
+    "duration_days": _int(0, 36_500),
+    "onset": FactSpec(FactType.ENUM, values=("sudden", "gradual")),
+    "pain.level": _int(0, 10),
+    "pain.radiates_to_leg": _BOOL,
+    "pain.below_knee": _BOOL,
+    "pain.worse_at_night": _BOOL,
+    "pain.worse_with_rest": _BOOL,
+    "pain.eased_lying_down": _BOOL,
+    "neuro.numbness": _BOOL,
+    "neuro.tingling": _BOOL,
+    "neuro.leg_weakness": _BOOL,
+    "neuro.weakness_worsening": _BOOL,
+    "neuro.both_legs": _BOOL,
+    "neuro.saddle_numbness": _BOOL,
+    "neuro.bladder_or_bowel_change": _BOOL,
+    "stiffness.morning_minutes": _int(0, 1440),
+    "stiffness.improves_with_movement": _BOOL,
+    "stiffness.range_of_motion": FactSpec(
+        FactType.ENUM, values=("full", "reduced", "very_limited")
+    ),
+    "stiffness.localized": _BOOL,
+    "muscles.tight": FactSpec(
+        FactType.ENUM_LIST,
+        values=("lower_back", "upper_back", "hips", "hamstrings", "glutes", "core"),
+    ),
+    "muscles.spasm": _BOOL,
+    "lifestyle.sitting_hours_per_day": FactSpec(FactType.NUMBER, range=(0.0, 24.0)),
+    "lifestyle.active_days_per_week": _int(0, 7),
+    "lifestyle.repetitive_strain": _BOOL,
+    "lifestyle.poor_posture": _BOOL,
+    "history.recent_trauma": FactSpec(FactType.ENUM, values=("none", "minor", "major")),
+    "history.osteoporosis": _BOOL,
+    "history.osteoarthritis": _BOOL,
+    "history.disc_problem": _BOOL,
+    "history.ankylosing_spondylitis": _BOOL,
+    "history.cancer": _BOOL,
+    "history.long_term_steroids": _BOOL,
+    "history.immunosuppressed": _BOOL,
+    "history.iv_drug_use": _BOOL,
+    "systemic.fever": _BOOL,
+    "systemic.unexplained_weight_loss": _BOOL,
+}
+
+_LEG_SYMPTOMS: Final = (
+    "pain.radiates_to_leg",
+    "pain.below_knee",
+    "neuro.numbness",
+    "neuro.tingling",
+    "neuro.leg_weakness",
+)
+
+_DAYS_PER_YEAR: Final = 365.25
+_MINUTES_PER_DAY: Final = 1440
+
+# Derived facts. The onset-age range follows from the request ranges: 16 - 36500/365.25 ~ -84.
+_DERIVED: dict[str, FactSpec] = {
+    # ASAS: "age at onset" is today's age minus how long the problem has lasted.
+    "onset_age": FactSpec(FactType.NUMBER, range=(-84.0, 120.0)),
+    # Any leg symptom said "yes"; False only when every leg question was answered "no".
+    "leg_symptoms": _BOOL,
+    # The back popped after the current problem began (the two answers disagree).
+    "popped_during_problem": _BOOL,
+}
+
+FACTS: Final[Mapping[str, FactSpec]] = MappingProxyType({**_REQUEST, **_DERIVED})
+"""Every fact a table may read: request field paths first, then derived facts."""
+
+REQUEST_FIELDS: Final[tuple[str, ...]] = tuple(_REQUEST)
+"""The request field paths, in contract order."""
+
+DERIVED_SOURCES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "onset_age": ("age", "duration_days"),
+        "leg_symptoms": _LEG_SYMPTOMS,
+        "popped_during_problem": ("last_pop_minutes_ago", "duration_days"),
+    }
+)
+"""For each derived fact, the request fields it is computed from (used for evidence and
+questions, which must always name request fields)."""
+
+
+class UnknownFieldError(ValueError):
+    """The request holds a field popcheck does not know. Never ignored: a misspelled red-flag
+    field silently dropped would lower the urgency."""
+
+
+def _flatten(request: Mapping[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in request.items():
+        if key in _REQUEST:
+            flat[key] = value
+        elif isinstance(value, Mapping):
+            for sub_key, sub_value in value.items():
+                path = f"{key}.{sub_key}"
+                if path not in _REQUEST:
+                    raise UnknownFieldError(path)
+                flat[path] = sub_value
+        elif value is None and any(name.startswith(f"{key}.") for name in _REQUEST):
+            continue  # a whole section sent as null: every field in it is unanswered
+        else:
+            raise UnknownFieldError(key)
+    return flat
+
+
+def _any_yes(values: list[Any]) -> bool | None:
+    if any(value is True for value in values):
+        return True
+    if all(value is False for value in values):
+        return False
+    return None
+
+
+def to_facts(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Flatten a validated nested request into dotted fact paths and add the derived facts.
+
+    Every fact in ``FACTS`` is present in the result; unanswered ones are ``None``. Lists are
+    copied, so the engine never holds a reference into the caller's data.
+
+    Raises:
+        UnknownFieldError: the request names a field that is not in the contract.
+    """
+    flat = _flatten(request)
+    facts: dict[str, Any] = {name: None for name in FACTS}
+    for name, value in flat.items():
+        facts[name] = list(value) if isinstance(value, list | tuple) else value
+
+    age = facts["age"]
+    duration = facts["duration_days"]
+    last_pop = facts["last_pop_minutes_ago"]
+    if age is not None and duration is not None:
+        facts["onset_age"] = age - duration / _DAYS_PER_YEAR
+    facts["leg_symptoms"] = _any_yes([facts[name] for name in _LEG_SYMPTOMS])
+    if last_pop is not None and duration is not None:
+        facts["popped_during_problem"] = last_pop < duration * _MINUTES_PER_DAY
+    return facts
