@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 
-from service.api import register_blueprints, register_error_handlers
+from service.api import register_blueprints, register_error_handlers, register_security_headers
 from service.assessment import load_assessor
 from service.config import Settings, load_settings
 from service.observability import register_observability
@@ -33,14 +33,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     flask_config = {k: v for k, v in config.items() if k.lower() not in _SETTING_NAMES}
 
     settings = load_settings(overrides)
-    app = Flask(__name__)
+    # No static folder: the API serves no files of its own, and Flask's default
+    # /static/<path> rule would be an undocumented route.
+    app = Flask(__name__, static_folder=None)
     app.config.update(flask_config)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    # Keep the order the pipeline builds (id, ruleset, urgency, ...): it is how people read it.
+    app.json.sort_keys = False  # type: ignore[attr-defined]
 
     assessor = load_assessor(settings.rules_dir)
     app.extensions["popcheck"] = ServiceState(settings=settings, assessor=assessor)
 
     register_observability(app)
     register_error_handlers(app)
+    register_security_headers(app)
     register_blueprints(app)
     return app

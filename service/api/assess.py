@@ -1,0 +1,70 @@
+"""``POST /assess``: one assessment of one person's symptoms.
+
+The view validates and delegates; all clinical logic is in ``service.assessment``.
+Each successful assessment is counted by ``service.observability.record_assessment``
+(urgency, red flags; the urgency also goes on the access log line). Nothing from the
+request body is logged or used as a metric label.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import BadRequest
+
+from service.api.auth import require_api_key
+from service.api.body import read_json_object
+from service.api.errors import ValidationProblem
+from service.observability import record_assessment
+from service.schemas import AssessmentRequestSchema, flatten_messages
+from service.state import get_state
+
+bp = Blueprint("assess", __name__)
+bp.before_request(require_api_key)
+
+# Built once: a marshmallow schema is stateless between loads, and building one per request
+# is a measurable share of the request's cost.
+_REQUEST_SCHEMA = AssessmentRequestSchema()
+
+_EXPLAIN_VALUES = {"true": True, "false": False}
+
+
+def _explain_requested() -> bool:
+    raw = request.args.get("explain")
+    if raw is None:
+        return False
+    try:
+        return _EXPLAIN_VALUES[raw.lower()]
+    except KeyError:
+        raise BadRequest("The query parameter 'explain' must be 'true' or 'false'.") from None
+
+
+def load_request(document: dict[str, Any]) -> dict[str, Any]:
+    """Validate a parsed body; 422 (``ValidationProblem``) with field paths on failure."""
+    try:
+        loaded: dict[str, Any] = _REQUEST_SCHEMA.load(document)
+    except ValidationError as exc:
+        raise ValidationProblem(flatten_messages(exc.messages)) from None
+    return loaded
+
+
+@bp.post("/assess")
+def assess() -> Response:
+    """Assess one request; ``?explain=true`` adds ``trace``."""
+    explain = _explain_requested()
+    state = get_state()
+    facts = load_request(read_json_object(state.settings.max_body_bytes))
+    result = state.assessor.assess(facts, explain=explain)
+    body = {"id": str(uuid.uuid4()), **result}
+    record_assessment(body)
+    return jsonify(body)
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Assessments (and errors that name their fields) are health data: never cache them.
+    response.headers["Cache-Control"] = "no-store"
+    return response

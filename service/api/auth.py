@@ -1,0 +1,67 @@
+"""Optional API keys: ``Authorization: Bearer <key>`` on ``/assess`` and ``/rules``.
+
+Keys come from ``POPCHECK_API_KEYS``; with none configured the service is open. Health,
+readiness, metrics and the spec never require a key (probes and scrapers carry none).
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import request
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
+
+from service.state import get_state
+
+_REALM = "popcheck"
+
+
+def _challenge(error: str | None = None) -> WWWAuthenticate:
+    parameters: dict[str, str | None] = {"realm": _REALM}
+    if error is not None:
+        # RFC 6750 section 3.1: tell a client with a wrong key apart from one with none.
+        parameters["error"] = error
+    return WWWAuthenticate("Bearer", parameters)
+
+
+def _presented_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def key_is_valid(token: str, keys: tuple[str, ...]) -> bool:
+    """Constant-time comparison against every configured key.
+
+    All keys are compared, whatever matches, so the time taken does not tell which key
+    (or how much of one) was right.
+    """
+    presented = token.encode("utf-8", "surrogateescape")
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(presented, key.encode("utf-8", "surrogateescape"))
+    return matched
+
+
+def require_api_key() -> None:
+    """``before_request`` hook for protected blueprints: 401 unless a configured key is sent.
+
+    Never logs the presented or configured keys.
+    """
+    keys = get_state().settings.api_keys
+    if not keys:
+        return
+    token = _presented_token()
+    if token is None:
+        raise Unauthorized(
+            "This endpoint needs 'Authorization: Bearer <key>'.",
+            www_authenticate=_challenge(),
+        )
+    if not key_is_valid(token, keys):
+        raise Unauthorized(
+            "The bearer key is not valid for this service.",
+            www_authenticate=_challenge("invalid_token"),
+        )

@@ -1,0 +1,134 @@
+"""Reading the ``POST /assess`` body: media type, size, strict JSON.
+
+Flask's ``request.get_json()`` raises its own HTML-described errors and accepts ``NaN``;
+reading here keeps every failure a precise problem+json and every accepted body real JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any, NoReturn
+
+from flask import request
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+
+JSON_MEDIA_TYPE = "application/json"
+
+
+class UnsupportedJsonMediaType(UnsupportedMediaType):
+    """415 that also tells the caller what it should send (``Accept-Post``, RFC 9110 style)."""
+
+    description = "Send the body as JSON with 'Content-Type: application/json'."
+
+    def get_headers(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
+        """The base headers plus ``Accept-Post: application/json``."""
+        return [*super().get_headers(*args, **kwargs), ("Accept-Post", JSON_MEDIA_TYPE)]
+
+
+class NonJsonConstantError(ValueError):
+    """``NaN``, ``Infinity`` or ``-Infinity``: Python's json accepts them, RFC 8259 does not."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} is not a JSON number")
+        self.name = name
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise NonJsonConstantError(name)
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # With duplicates, json.loads keeps the last value silently. For symptom answers that is
+    # a guess about what the person meant, so a duplicate key is a malformed body.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKeyError(key)
+            seen.add(key)
+    return obj
+
+
+class DuplicateKeyError(ValueError):
+    """An object in the body names the same key twice."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.key = key
+
+
+def read_body(max_bytes: int) -> bytes:
+    """The raw body, never more than ``max_bytes``; 413 beyond that.
+
+    With a ``Content-Length``, werkzeug's ``request.stream`` enforces the limit (413 when
+    the declared length is over it). A chunked body has no length, and werkzeug's stream
+    then silently stops at the limit, so a 10 MB body would be cut into a "valid" 64 KiB
+    one. For those, read the server's stream (which ends at the last chunk when the server
+    sets ``wsgi.input_terminated``) up to ``max_bytes + 1`` bytes: one byte more than
+    allowed proves the body too large without reading the rest.
+    """
+    too_large = RequestEntityTooLarge(f"The body is larger than the limit of {max_bytes} bytes.")
+    if request.content_length is not None:
+        try:
+            stream: IO[bytes] = request.stream
+        except RequestEntityTooLarge:
+            raise too_large from None
+    elif request.environ.get("wsgi.input_terminated"):
+        stream = request.environ["wsgi.input"]
+    else:
+        # No length and a server that cannot mark the end: werkzeug's safe default is to
+        # read nothing rather than block on an endless stream.
+        return b""
+    chunks: list[bytes] = []
+    received = 0
+    while received <= max_bytes:
+        # A stream may return fewer bytes than asked for (one chunk at a time).
+        chunk = stream.read(max_bytes + 1 - received)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        received += len(chunk)
+    if received > max_bytes:
+        raise too_large
+    return b"".join(chunks)
+
+
+def parse_json_object(data: bytes) -> dict[str, Any]:
+    """Strict JSON (UTF-8, no NaN/Infinity, no duplicate keys) whose top level is an object."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The body is not valid UTF-8.") from None
+    if not text.strip():
+        raise BadRequest("The body is empty; send a JSON object.")
+    try:
+        document = json.loads(
+            text, parse_constant=_reject_constant, object_pairs_hook=_reject_duplicate_keys
+        )
+    except RecursionError:
+        raise BadRequest("The body is nested too deeply to be a request.") from None
+    except json.JSONDecodeError as exc:
+        raise BadRequest(
+            f"The body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+        ) from None
+    except NonJsonConstantError as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc.name} is not a JSON number.") from None
+    except DuplicateKeyError as exc:
+        raise BadRequest(f"The body is not valid: an object repeats the key {exc.key!r}.") from None
+    except ValueError:
+        # An integer with more digits than Python converts (sys.get_int_max_str_digits()).
+        raise BadRequest("The body contains a number too long to represent.") from None
+    if not isinstance(document, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return document
+
+
+def read_json_object(max_bytes: int) -> dict[str, Any]:
+    """Check the media type, read at most ``max_bytes``, parse strictly.
+
+    Raises 415, 413 or 400 (werkzeug exceptions, rendered by ``service.api.errors``).
+    """
+    if request.mimetype != JSON_MEDIA_TYPE:
+        raise UnsupportedJsonMediaType()
+    return parse_json_object(read_body(max_bytes))
