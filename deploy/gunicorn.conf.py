@@ -11,8 +11,22 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from gunicorn.http import wsgi as gunicorn_wsgi
+
 from service.observability import metrics
 from service.observability.jsonlog import gunicorn_logconfig
+
+# gunicorn writes "Server: gunicorn" itself (no setting turns it off); naming the server helps
+# only someone probing for known holes, so the header is dropped. gunicorn is pinned, and
+# tests/deploy checks that responses carry no Server header.
+_default_headers = gunicorn_wsgi.Response.default_headers
+
+
+def _default_headers_without_server(self: Any) -> list[str]:
+    return [line for line in _default_headers(self) if not line.startswith("Server:")]
+
+
+gunicorn_wsgi.Response.default_headers = _default_headers_without_server
 
 bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"]
 workers = int(os.environ.get("WORKERS", "2"))

@@ -7,8 +7,10 @@
 - hands the route, request id and urgency to gunicorn's access log through the WSGI environ;
 - publishes ``popcheck_ruleset_info`` for the loaded ruleset.
 
-The assess view calls ``record_assessment`` (which also puts the urgency on the access line);
-``/readyz`` consults ``is_draining``.
+The assess view leaves its response body on ``flask.g.assessment`` (and, when it has them,
+the ``(table, rule)`` pairs that fired on ``flask.g.fired_rules``); the after-request hook
+counts them once and puts the urgency on the access line. ``/readyz`` turns 503 while
+``is_draining()``: the check is added to the app's ``Readiness``.
 """
 
 from __future__ import annotations
@@ -39,10 +41,18 @@ def record_assessment(
     assessment: Mapping[str, Any], fired_rules: Iterable[tuple[str, str]] = ()
 ) -> None:
     """Count one assessment (urgency, red flags, ``(table, rule)`` hits) and, inside a
-    request, put its urgency on the access log line."""
+    request, put its urgency on the access log line.
+
+    Views normally need not call this: leaving the body on ``g.assessment`` is enough.
+    """
     metrics.record_assessment(assessment, fired_rules)
     if has_request_context():
         g.urgency = str(assessment["urgency"]["level"])
+        g.assessment_recorded = True
+
+
+def _not_draining() -> bool:
+    return not is_draining()
 
 
 def _start_request() -> None:
@@ -59,6 +69,9 @@ def _finish_request(response: Response) -> Response:
     rule = request.url_rule
     route = rule.rule if rule is not None else metrics.UNMATCHED_ROUTE
     metrics.record_request(request.method, route, response.status_code, elapsed)
+    assessment = g.get("assessment")
+    if assessment is not None and not g.get("assessment_recorded") and response.status_code == 200:
+        record_assessment(assessment, g.get("fired_rules") or ())
     environ = request.environ
     environ[ROUTE_ENVIRON_KEY] = route
     environ[REQUEST_ID_ENVIRON_KEY] = request_id
@@ -74,12 +87,14 @@ def _metrics_view() -> Response:
 
 
 def register_observability(app: Flask) -> None:
-    """Install request ids, request metrics, the ``/metrics`` route and the ruleset gauge."""
+    """Install request ids, request metrics, the ``/metrics`` route, the ruleset gauge and
+    the drain check behind ``/readyz``."""
     app.before_request(_start_request)
     app.after_request(_finish_request)
     app.add_url_rule("/metrics", endpoint="metrics", view_func=_metrics_view, methods=["GET"])
     state = app.extensions.get("popcheck")
     if state is not None:
+        state.readiness.add_check(_not_draining)
         # Under gunicorn this runs in the master (preload_app); the ``post_fork`` hook sets
         # it again in each worker, where the multiprocess value files live.
         ruleset = state.assessor.ruleset
