@@ -84,7 +84,6 @@ _LEG_SYMPTOMS: Final = (
 )
 
 _DAYS_PER_YEAR: Final = 365.25
-_MINUTES_PER_DAY: Final = 1440
 
 # Derived facts. The onset-age range follows from the request ranges: 16 - 36500/365.25 ~ -84.
 _DERIVED: dict[str, FactSpec] = {
@@ -92,8 +91,6 @@ _DERIVED: dict[str, FactSpec] = {
     "onset_age": FactSpec(FactType.NUMBER, range=(-84.0, 120.0)),
     # Any leg symptom said "yes"; False only when every leg question was answered "no".
     "leg_symptoms": _BOOL,
-    # The back popped after the current problem began (the two answers disagree).
-    "popped_during_problem": _BOOL,
 }
 
 FACTS: Final[Mapping[str, FactSpec]] = MappingProxyType({**_REQUEST, **_DERIVED})
@@ -106,7 +103,6 @@ DERIVED_SOURCES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
         "onset_age": ("age", "duration_days"),
         "leg_symptoms": _LEG_SYMPTOMS,
-        "popped_during_problem": ("last_pop_minutes_ago", "duration_days"),
     }
 )
 """For each derived fact, the request fields it is computed from (used for evidence and
@@ -160,10 +156,7 @@ def to_facts(request: Mapping[str, Any]) -> dict[str, Any]:
 
     age = facts["age"]
     duration = facts["duration_days"]
-    last_pop = facts["last_pop_minutes_ago"]
     if age is not None and duration is not None:
         facts["onset_age"] = age - duration / _DAYS_PER_YEAR
     facts["leg_symptoms"] = _any_yes([facts[name] for name in _LEG_SYMPTOMS])
-    if last_pop is not None and duration is not None:
-        facts["popped_during_problem"] = last_pop < duration * _MINUTES_PER_DAY
     return facts
