@@ -1,0 +1,334 @@
+"""Evaluate a compiled ruleset: a pure function of (ruleset, facts).
+
+All the work that does not depend on the facts is done once by ``build_plan`` at load
+time: per table the (input, closure) pairs of every rule with ``-`` columns dropped, an
+index from a discrete column's value to the rules that can still match, and the hit
+policy's resolver. ``evaluate`` then only calls closures, so it needs no lock: nothing it
+touches is shared and mutable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from service.engine.errors import EvaluationError
+from service.engine.model import (
+    Aggregation,
+    CompiledRule,
+    CompiledTable,
+    Evaluation,
+    FactType,
+    HitPolicy,
+    InputDef,
+    Match,
+    OutputType,
+    PartialMatch,
+    Predicate,
+    Ruleset,
+    TableResult,
+)
+
+_Tests = tuple[tuple[str, Predicate], ...]
+_Candidate = tuple[CompiledRule, _Tests]
+Resolver = Callable[[Sequence[Match]], Any]
+Publisher = Callable[[Sequence[Match], Any], Any]
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """What ``evaluate`` needs for one table, precomputed at load time."""
+
+    candidates: tuple[_Candidate, ...]
+    index_input: str | None
+    index: Mapping[Any, tuple[_Candidate, ...]]
+    stop_at_first: bool
+    resolve: Resolver
+    #: (fact name, extractor) for each output that later tables read.
+    publish: tuple[tuple[str, Publisher], ...]
+
+
+@dataclass(frozen=True)
+class RulesetPlan:
+    """Fact validators: (fact name, check) for every raw fact a table reads."""
+
+    checks: tuple[tuple[str, Callable[[Any], None]], ...]
+
+
+def _policy(table: CompiledTable) -> tuple[bool, Resolver]:
+    """The one place hit policies are dispatched: (stop at first match, resolver)."""
+    name = table.name
+    match table.hit_policy:
+        case HitPolicy.UNIQUE:
+
+            def unique(matches: Sequence[Match]) -> Any:
+                if len(matches) > 1:
+                    ids = ", ".join(m.rule_id for m in matches)
+                    raise EvaluationError(f"table {name!r} is UNIQUE but rules {ids} all match")
+                return dict(matches[0].outputs) if matches else None
+
+            return False, unique
+        case HitPolicy.ANY:
+
+            def any_(matches: Sequence[Match]) -> Any:
+                if not matches:
+                    return None
+                first = matches[0].outputs
+                for other in matches[1:]:
+                    if other.outputs != first:
+                        raise EvaluationError(
+                            f"table {name!r} is ANY but rules {matches[0].rule_id} and "
+                            f"{other.rule_id} match with different outputs"
+                        )
+                return dict(first)
+
+            return False, any_
+        case HitPolicy.FIRST:
+            return True, lambda matches: dict(matches[0].outputs) if matches else None
+        case HitPolicy.PRIORITY:
+            key = table.outputs[0].name
+            rank = {value: i for i, value in enumerate(table.outputs[0].values)}
+
+            def priority(matches: Sequence[Match]) -> Any:
+                if not matches:
+                    return None
+                # min() keeps the earliest rule among equal ranks: file order breaks ties.
+                return dict(min(matches, key=lambda m: rank[m.outputs[key]]).outputs)
+
+            return False, priority
+        case HitPolicy.COLLECT:
+            return False, _aggregate(table)
+        case HitPolicy.RULE_ORDER:
+            return False, _collect
+    raise EvaluationError(f"unknown hit policy {table.hit_policy!r}")  # pragma: no cover
+
+
+def _collect(matches: Sequence[Match]) -> Any:
+    return [dict(m.outputs) for m in matches]
+
+
+def _aggregate(table: CompiledTable) -> Resolver:
+    if table.aggregation is None:
+        return _collect
+    if table.aggregation is Aggregation.COUNT:
+        return len
+    out = table.outputs[0]
+    key = out.name
+    if table.aggregation is Aggregation.SUM:
+        return lambda matches: sum(m.outputs[key] for m in matches)
+    pick = min if table.aggregation is Aggregation.MIN else max
+    if out.type is OutputType.ENUM:
+        # MIN/MAX over an enum follow the order of its declared values.
+        rank = {value: i for i, value in enumerate(out.values)}
+        return lambda matches: (
+            pick((m.outputs[key] for m in matches), key=rank.__getitem__) if matches else None
+        )
+    return lambda matches: pick(m.outputs[key] for m in matches) if matches else None
+
+
+def _publisher(table: CompiledTable, output: str) -> Publisher:
+    """How ``<table>.<output>`` is read by a chained table (see docs/rules.md, Chaining)."""
+    if table.hit_policy is HitPolicy.COLLECT and table.aggregation is not None:
+        return lambda matches, value: value
+    if table.hit_policy in (HitPolicy.COLLECT, HitPolicy.RULE_ORDER):
+        return lambda matches, value: [m.outputs[output] for m in matches]
+    return lambda matches, value: None if value is None else value[output]
+
+
+def _index(
+    table: CompiledTable, candidates: tuple[_Candidate, ...]
+) -> tuple[str | None, dict[Any, tuple[_Candidate, ...]]]:
+    """Index the most selective bool/enum column: value -> rules that can still match.
+
+    The indexed column's test is dropped from those candidates (the index already
+    proved it); an unanswered value falls back to every rule so partial matches survive.
+    """
+    best: tuple[float, str, dict[Any, tuple[_Candidate, ...]]] | None = None
+    for spec in table.inputs:
+        if spec.type is FactType.BOOL:
+            keys: tuple[Any, ...] = (True, False)
+        elif spec.type is FactType.ENUM:
+            keys = spec.values
+        else:
+            continue
+        if not any(spec.name in rule.tests for rule, _ in candidates):
+            continue
+        index: dict[Any, tuple[_Candidate, ...]] = {}
+        for key in keys:
+            index[key] = tuple(
+                (rule, tuple(t for t in tests if t[0] != spec.name))
+                for rule, tests in candidates
+                if spec.name not in rule.tests or rule.tests[spec.name].fn(key)
+            )
+        cost = sum(len(c) for c in index.values()) / len(keys)
+        if best is None or cost < best[0]:
+            best = (cost, spec.name, index)
+    if best is None or best[0] >= len(candidates):
+        return None, {}
+    return best[1], best[2]
+
+
+def build_table_plan(table: CompiledTable, read_by_others: set[str]) -> TablePlan:
+    """Precompute everything ``evaluate`` needs for ``table``."""
+    candidates = tuple(
+        (rule, tuple((name, test.fn) for name, test in rule.tests.items())) for rule in table.rules
+    )
+    index_input, index = _index(table, candidates)
+    stop_at_first, resolve = _policy(table)
+    publish = tuple(
+        (f"{table.name}.{out.name}", _publisher(table, out.name))
+        for out in table.outputs
+        if f"{table.name}.{out.name}" in read_by_others
+    )
+    return TablePlan(candidates, index_input, index, stop_at_first, resolve, publish)
+
+
+def _checker(spec: InputDef) -> Callable[[Any], None]:
+    """A validator for one raw fact; messages name the fact but never echo its value."""
+    name, kind, span = spec.name, spec.type, spec.range
+    allowed = frozenset(spec.values)
+
+    def fail(why: str) -> None:
+        raise EvaluationError(f"fact {name!r} {why}")
+
+    def check(value: Any) -> None:
+        match kind:
+            case FactType.BOOL:
+                if type(value) is not bool:
+                    fail(f"must be a bool, got {type(value).__name__}")
+            case FactType.INT | FactType.NUMBER:
+                if type(value) is bool or not isinstance(value, int | float):
+                    fail(f"must be a number, got {type(value).__name__}")
+                if not math.isfinite(value):
+                    fail("must be a finite number")
+                if kind is FactType.INT and not float(value).is_integer():
+                    fail("must be an integer")
+                if span is not None and not span[0] <= value <= span[1]:
+                    fail(f"is outside its range [{span[0]}..{span[1]}]")
+            case FactType.ENUM:
+                if not isinstance(value, str) or value not in allowed:
+                    fail("is not one of its enum values")
+            case FactType.ENUM_LIST:
+                if not isinstance(value, list | tuple | set | frozenset):
+                    fail(f"must be a list, got {type(value).__name__}")
+                if not all(isinstance(v, str) and v in allowed for v in value):
+                    fail("holds a value that is not one of its enum values")
+
+    return check
+
+
+def build_plan(tables: Sequence[CompiledTable], chained: set[str]) -> RulesetPlan:
+    """The ruleset-level plan: one validator per distinct (fact, declared type) pair."""
+    checks: dict[InputDef, Callable[[Any], None]] = {}
+    for table in tables:
+        for spec in table.inputs:
+            if spec.name not in chained and spec not in checks:
+                checks[spec] = _checker(spec)
+    return RulesetPlan(tuple((spec.name, check) for spec, check in checks.items()))
+
+
+def _run(plan: TablePlan, env: Mapping[str, Any]) -> tuple[list[Match], list[PartialMatch]]:
+    candidates = plan.candidates
+    if plan.index_input is not None:
+        candidates = plan.index.get(env.get(plan.index_input), candidates)
+    get = env.get
+    stop = plan.stop_at_first
+    matches: list[Match] = []
+    partial: list[PartialMatch] = []
+    for rule, tests in candidates:
+        missing: list[str] | None = None
+        for name, fn in tests:
+            value = get(name)
+            if fn(value):
+                continue
+            if value is None:
+                if missing is None:
+                    missing = [name]
+                else:
+                    missing.append(name)
+                continue
+            break  # an answered condition failed: neither a match nor a partial match
+        else:
+            if missing is None:
+                matches.append(rule.match)
+                if stop:
+                    break
+            else:
+                partial.append(PartialMatch(rule.id, rule.outputs, tuple(missing)))
+    return matches, partial
+
+
+def _run_explained(
+    table: CompiledTable, env: Mapping[str, Any]
+) -> tuple[list[Match], list[PartialMatch], list[dict[str, Any]]]:
+    """Like ``_run`` over every rule, also recording near misses for the trace."""
+    plan: TablePlan = table.plan
+    matches: list[Match] = []
+    partial: list[PartialMatch] = []
+    near: list[dict[str, Any]] = []
+    for rule, tests in plan.candidates:
+        failed: list[str] = []
+        missing: list[str] = []
+        for name, fn in tests:
+            value = env.get(name)
+            if not fn(value):
+                (missing if value is None else failed).append(name)
+        if failed:
+            if len(failed) == 1:
+                name = failed[0]
+                near.append(
+                    {
+                        "rule": rule.id,
+                        "failed": name,
+                        "test": rule.tests[name].text,
+                        "missing": missing,
+                    }
+                )
+        elif missing:
+            partial.append(PartialMatch(rule.id, rule.outputs, tuple(missing)))
+        else:
+            matches.append(rule.match)
+            if plan.stop_at_first:
+                break
+    return matches, partial, near
+
+
+def evaluate(ruleset: Ruleset, facts: Mapping[str, Any], *, explain: bool = False) -> Evaluation:
+    """Evaluate every table in dependency order.
+
+    ``facts`` is a flat mapping of dotted paths; absent or ``None`` means unanswered.
+    Raises ``EvaluationError`` when a fact does not fit its declared type or a table's
+    hit policy is violated. With ``explain`` the result carries a JSON-ready trace.
+    """
+    plan: RulesetPlan = ruleset.plan
+    for name, check in plan.checks:
+        value = facts.get(name)
+        if value is not None:
+            check(value)
+    env = dict(facts)  # chained outputs are added here; the caller's mapping is untouched
+    results: dict[str, TableResult] = {}
+    trace: list[dict[str, Any]] | None = [] if explain else None
+    for table in ruleset.tables:
+        table_plan: TablePlan = table.plan
+        if trace is None:
+            matches, partial = _run(table_plan, env)
+        else:
+            matches, partial, near = _run_explained(table, env)
+        value = table_plan.resolve(matches)
+        for fact, publish in table_plan.publish:
+            env[fact] = publish(matches, value)
+        results[table.name] = TableResult(table.name, tuple(matches), tuple(partial), value)
+        if trace is not None:
+            trace.append(
+                {
+                    "table": table.name,
+                    "hit_policy": str(table.hit_policy),
+                    "matched": [{"rule": m.rule_id, "outputs": dict(m.outputs)} for m in matches],
+                    "partial": [{"rule": p.rule_id, "missing": list(p.missing)} for p in partial],
+                    "near_misses": near,
+                    "value": value,
+                }
+            )
+    return Evaluation(results, trace)

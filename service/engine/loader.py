@@ -1,0 +1,338 @@
+"""YAML files -> validated documents -> compiled tables, collecting every Finding.
+
+Nothing here raises for bad data: each problem becomes a ``Finding`` naming the file and
+(where there is one) the rule, so ``popcheck rules check`` can report all of them at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+
+from service.engine.errors import Finding
+from service.engine.model import (
+    Aggregation,
+    CompiledRule,
+    CompiledTable,
+    FactSpec,
+    FactType,
+    HitPolicy,
+    InputDef,
+    Match,
+    OutputDef,
+    OutputType,
+)
+from service.engine.unary import AnyTest, UnaryTest, UnaryTestError, compile_test
+
+
+def read_yaml(directory: Path, rel: str) -> tuple[Any, bytes, list[Finding]]:
+    """Read ``directory/rel``: (document, raw bytes, findings). YAML errors name the file."""
+    try:
+        raw = (directory / rel).read_bytes()
+    except OSError as exc:
+        return None, b"", [Finding(rel, None, f"cannot read file: {exc.strerror or exc}")]
+    try:
+        return yaml.safe_load(raw), raw, []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return None, raw, [Finding(rel, None, f"YAML syntax error{where}: {problem}")]
+
+
+def validate(doc: Any, schema: Mapping[str, Any], rel: str) -> list[Finding]:
+    """Validate ``doc`` against a JSON Schema; one Finding per error, with its location."""
+    validator = Draft202012Validator(schema)
+    findings = []
+    for error in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path))):
+        path = list(error.path)
+        rule_id = None
+        if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
+            rule = doc["rules"][path[1]]
+            if isinstance(rule, dict) and isinstance(rule.get("id"), str):
+                rule_id = rule["id"]
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        message = f"{where or 'document'}: {error.message}"
+        findings.append(Finding(rel, rule_id, f"schema: {message}"))
+    return findings
+
+
+def chained_spec(table: Mapping[str, Any], output: Mapping[str, Any]) -> FactSpec | str:
+    """The FactSpec of ``<table>.<output>`` as a chained input, or why it cannot be read."""
+    policy = HitPolicy(table["hit_policy"])
+    aggregation = table.get("aggregation")
+    kind = OutputType(output["type"])
+    values = tuple(output.get("values", ()))
+    numeric = {OutputType.INT: FactType.INT, OutputType.NUMBER: FactType.NUMBER}
+    if policy is HitPolicy.COLLECT and aggregation == Aggregation.COUNT:
+        return FactSpec(FactType.INT, range=(0, len(table["rules"])), nullable=False)
+    if policy is HitPolicy.COLLECT and aggregation in (Aggregation.SUM,):
+        if kind in numeric:
+            return FactSpec(numeric[kind], nullable=False)
+        return f"SUM over a {kind} output cannot be read"
+    if policy in (HitPolicy.COLLECT, HitPolicy.RULE_ORDER) and aggregation is None:
+        if kind is OutputType.ENUM:
+            return FactSpec(FactType.ENUM_LIST, values=values, nullable=False)
+        return f"a {policy} table's {kind} output is a list; only enum lists can be read"
+    # UNIQUE, ANY, FIRST, PRIORITY, and COLLECT MIN/MAX: one value, or null when nothing hit.
+    if kind is OutputType.ENUM:
+        return FactSpec(FactType.ENUM, values=values)
+    if kind is OutputType.BOOL:
+        return FactSpec(FactType.BOOL)
+    if kind in numeric:
+        return FactSpec(numeric[kind])
+    return f"a {kind} output cannot be read by another table"
+
+
+def _output_fits(value: Any, spec: OutputDef) -> bool:
+    match spec.type:
+        case OutputType.ENUM:
+            return isinstance(value, str) and value in spec.values
+        case OutputType.STRING:
+            return isinstance(value, str)
+        case OutputType.BOOL:
+            return isinstance(value, bool)
+        case OutputType.INT:
+            return isinstance(value, int) and not isinstance(value, bool)
+        case OutputType.NUMBER:
+            return (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+            )
+    return False  # pragma: no cover - exhaustive match
+
+
+@dataclass
+class _Ctx:
+    rel: str
+    findings: list[Finding]
+
+    def add(self, rule_id: str | None, message: str) -> None:
+        self.findings.append(Finding(self.rel, rule_id, message))
+
+
+def _inputs(doc: Mapping[str, Any], facts: Mapping[str, FactSpec], ctx: _Ctx) -> list[InputDef]:
+    inputs: list[InputDef] = []
+    seen: set[str] = set()
+    for raw in doc["inputs"]:
+        name = raw["name"]
+        if name in seen:
+            ctx.add(None, f"input {name!r} is declared twice")
+            continue
+        seen.add(name)
+        kind = FactType(raw["type"])
+        fact = facts.get(name)
+        if fact is None:
+            ctx.add(None, f"unknown input {name!r}: not a fact and not <table>.<output>")
+            continue
+        if fact.type is not kind:
+            ctx.add(None, f"input {name!r} is declared {kind} but the fact is {fact.type}")
+            continue
+        values = tuple(raw.get("values", ())) or fact.values
+        if raw.get("values") and fact.values and set(values) != set(fact.values):
+            ctx.add(
+                None,
+                f"input {name!r} lists values {list(values)}, the fact has {list(fact.values)}",
+            )
+            continue
+        if kind in (FactType.ENUM, FactType.ENUM_LIST) and not values:
+            ctx.add(None, f"input {name!r} is an {kind} with no values")
+            continue
+        if kind not in (FactType.ENUM, FactType.ENUM_LIST) and raw.get("values"):
+            ctx.add(None, f"input {name!r}: values are only for enum and enum_list inputs")
+            continue
+        span: tuple[float, float] | None = fact.range
+        if "range" in raw:
+            if kind not in (FactType.INT, FactType.NUMBER):
+                ctx.add(None, f"input {name!r}: range is only for int and number inputs")
+                continue
+            lo, hi = raw["range"]
+            if lo > hi:
+                ctx.add(None, f"input {name!r}: empty range [{lo}..{hi}]")
+                continue
+            if fact.range is not None and not (lo <= fact.range[0] and fact.range[1] <= hi):
+                flo, fhi = fact.range
+                ctx.add(
+                    None,
+                    f"input {name!r}: range [{lo}..{hi}] does not cover the fact's "
+                    f"range [{flo}..{fhi}]",
+                )
+                continue
+            span = (lo, hi)
+        inputs.append(InputDef(name, kind, values, span, fact.nullable))
+    return inputs
+
+
+def _outputs(
+    doc: Mapping[str, Any], catalog: Mapping[str, Any] | None, ctx: _Ctx
+) -> list[OutputDef]:
+    outputs: list[OutputDef] = []
+    seen: set[str] = set()
+    for raw in doc["outputs"]:
+        name = raw["name"]
+        if name in seen:
+            ctx.add(None, f"output {name!r} is declared twice")
+            continue
+        seen.add(name)
+        kind = OutputType(raw["type"])
+        values = tuple(raw.get("values", ()))
+        if kind is OutputType.ENUM and not values:
+            ctx.add(None, f"output {name!r} is an enum with no values")
+            continue
+        if kind is not OutputType.ENUM and values:
+            ctx.add(None, f"output {name!r}: values are only for enum outputs")
+            continue
+        spec = OutputDef(
+            name, kind, values, raw.get("catalog"), raw.get("default"), "default" in raw
+        )
+        if spec.has_default and spec.default is not None and not _output_fits(spec.default, spec):
+            ctx.add(None, f"output {name!r}: default {spec.default!r} does not fit {kind}")
+        if spec.catalog is not None and catalog is not None:
+            section = catalog.get(spec.catalog)
+            if not isinstance(section, Mapping):
+                ctx.add(None, f"output {name!r}: catalog has no section {spec.catalog!r}")
+            else:
+                for value in values:
+                    if value not in section:
+                        ctx.add(
+                            None,
+                            f"output {name!r} value {value!r} has no text in catalog "
+                            f"section {spec.catalog!r}",
+                        )
+        outputs.append(spec)
+    return outputs
+
+
+def _policy_checks(
+    policy: HitPolicy, aggregation: Aggregation | None, outputs: list[OutputDef], ctx: _Ctx
+) -> None:
+    if aggregation is not None and policy is not HitPolicy.COLLECT:
+        ctx.add(None, f"aggregation {aggregation} is only allowed with COLLECT, not {policy}")
+    if aggregation in (Aggregation.SUM, Aggregation.MIN, Aggregation.MAX):
+        if len(outputs) != 1:
+            ctx.add(None, f"COLLECT {aggregation} folds exactly one output, found {len(outputs)}")
+        elif aggregation is Aggregation.SUM and outputs[0].type not in (
+            OutputType.INT,
+            OutputType.NUMBER,
+        ):
+            ctx.add(None, f"COLLECT SUM needs an int or number output, not {outputs[0].type}")
+        elif outputs[0].type not in (OutputType.INT, OutputType.NUMBER, OutputType.ENUM):
+            ctx.add(None, f"COLLECT {aggregation} needs an int, number or enum output")
+    if policy is HitPolicy.PRIORITY and outputs and outputs[0].type is not OutputType.ENUM:
+        ctx.add(None, "PRIORITY ranks by the first output's values, which must be an enum")
+
+
+def compile_table(
+    rel: str,
+    doc: Mapping[str, Any],
+    facts: Mapping[str, FactSpec],
+    constants: Mapping[str, int | float],
+    catalog: Mapping[str, Any] | None,
+) -> tuple[CompiledTable | None, list[Finding]]:
+    """Compile one schema-valid table document; ``None`` when it has findings."""
+    ctx = _Ctx(rel, [])
+    policy = HitPolicy(doc["hit_policy"])
+    aggregation = Aggregation(doc["aggregation"]) if doc.get("aggregation") else None
+    inputs = _inputs(doc, facts, ctx)
+    outputs = _outputs(doc, catalog, ctx)
+    _policy_checks(policy, aggregation, outputs, ctx)
+    declared_inputs = {raw["name"] for raw in doc["inputs"]}
+    by_name = {spec.name: spec for spec in inputs}
+    out_by_name = {spec.name: spec for spec in outputs}
+    rules: list[CompiledRule] = []
+    ids: set[str] = set()
+    for raw in doc["rules"]:
+        rule = _compile_rule(raw, declared_inputs, by_name, out_by_name, constants, catalog, ctx)
+        if raw["id"] in ids:
+            ctx.add(raw["id"], "duplicate rule id")
+        ids.add(raw["id"])
+        if rule is not None:
+            rules.append(rule)
+    if ctx.findings:
+        return None, ctx.findings
+    table = CompiledTable(
+        name=doc["table"],
+        file=rel,
+        description=doc.get("description", ""),
+        hit_policy=policy,
+        aggregation=aggregation,
+        complete=bool(doc.get("complete", False)),
+        inputs=tuple(inputs),
+        outputs=tuple(outputs),
+        rules=tuple(rules),
+    )
+    return table, []
+
+
+def _compile_rule(
+    raw: Mapping[str, Any],
+    declared_inputs: set[str],
+    inputs: Mapping[str, InputDef],
+    outputs: Mapping[str, OutputDef],
+    constants: Mapping[str, int | float],
+    catalog: Mapping[str, Any] | None,
+    ctx: _Ctx,
+) -> CompiledRule | None:
+    rule_id: str = raw["id"]
+    before = len(ctx.findings)
+    tests: dict[str, UnaryTest] = {}
+    for name, cell in (raw.get("when") or {}).items():
+        if name not in declared_inputs:
+            ctx.add(rule_id, f"tests {name!r}, which is not an input of this table")
+            continue
+        spec = inputs.get(name)
+        if spec is None:
+            continue  # the input itself is broken and already reported
+        try:
+            test = compile_test(cell, spec, constants)
+        except UnaryTestError as exc:
+            ctx.add(rule_id, f"input {name!r}: {exc}")
+            continue
+        if not isinstance(test.node, AnyTest):
+            tests[name] = test
+    values: dict[str, Any] = {}
+    then = raw["then"]
+    for name in then:
+        if name not in outputs:
+            ctx.add(rule_id, f"sets {name!r}, which is not an output of this table")
+    for name, out_spec in outputs.items():
+        if name not in then:
+            if not out_spec.has_default:
+                ctx.add(rule_id, f"does not set output {name!r}, which has no default")
+            values[name] = out_spec.default
+            continue
+        value = then[name]
+        if value is None or not _output_fits(value, out_spec):
+            allowed = f" (one of {list(out_spec.values)})" if out_spec.values else ""
+            ctx.add(rule_id, f"output {name!r}: {value!r} does not fit {out_spec.type}{allowed}")
+            continue
+        if (
+            out_spec.catalog is not None
+            and out_spec.type is OutputType.STRING
+            and catalog is not None
+        ):
+            section = catalog.get(out_spec.catalog)
+            if isinstance(section, Mapping) and value not in section:
+                ctx.add(rule_id, f"output {name!r}: {value!r} has no text in {out_spec.catalog!r}")
+        values[name] = value
+    if len(ctx.findings) > before:
+        return None
+    order = [name for name in inputs if name in tests]
+    ordered = {name: tests[name] for name in order}
+    frozen = MappingProxyType(values)
+    return CompiledRule(
+        id=rule_id,
+        source=raw["source"],
+        note=raw.get("note"),
+        tests=MappingProxyType(ordered),
+        outputs=frozen,
+        match=Match(rule_id, frozen, tuple(order)),
+    )

@@ -1,0 +1,229 @@
+"""The engine's data model: frozen dataclasses shared by loader, compiler and evaluator.
+
+Everything here is immutable once built, which is what makes a compiled ``Ruleset``
+safe to share between threads without locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from service.engine.unary import UnaryTest
+
+
+class FactType(StrEnum):
+    """Type of a fact, and of a table input that reads it."""
+
+    INT = "int"
+    NUMBER = "number"
+    BOOL = "bool"
+    ENUM = "enum"
+    ENUM_LIST = "enum_list"
+
+
+class OutputType(StrEnum):
+    """Type of a table output."""
+
+    ENUM = "enum"
+    STRING = "string"
+    INT = "int"
+    NUMBER = "number"
+    BOOL = "bool"
+
+
+class HitPolicy(StrEnum):
+    """DMN hit policies. Their behaviour is dispatched in one ``match`` in ``evaluator``."""
+
+    UNIQUE = "UNIQUE"
+    ANY = "ANY"
+    FIRST = "FIRST"
+    PRIORITY = "PRIORITY"
+    COLLECT = "COLLECT"
+    RULE_ORDER = "RULE ORDER"
+
+
+class Aggregation(StrEnum):
+    """Aggregations allowed with ``COLLECT``."""
+
+    SUM = "SUM"
+    MIN = "MIN"
+    MAX = "MAX"
+    COUNT = "COUNT"
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    """What the application declares about one fact (request field or derived fact).
+
+    ``values`` lists the allowed strings of ``enum``/``enum_list`` facts; ``range`` is the
+    closed domain of ``int``/``number`` facts, used by the overlap and gap analysis and
+    enforced at evaluation time.
+    """
+
+    type: FactType
+    values: tuple[str, ...] = ()
+    range: tuple[float, float] | None = None
+    #: False only for facts that are always present (e.g. a chained COUNT); request
+    #: fields are nullable because a person may leave them unanswered.
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class InputDef:
+    """A table input: the fact it reads and the type the table expects."""
+
+    name: str
+    type: FactType
+    values: tuple[str, ...] = ()
+    range: tuple[float, float] | None = None
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class OutputDef:
+    """A table output. ``has_default`` distinguishes ``default: null`` from no default."""
+
+    name: str
+    type: OutputType
+    values: tuple[str, ...] = ()
+    catalog: str | None = None
+    default: Any = None
+    has_default: bool = False
+
+
+@dataclass(frozen=True)
+class Match:
+    """A rule that matched: its id, its outputs and the inputs it tests (not ``-``)."""
+
+    rule_id: str
+    outputs: Mapping[str, Any]
+    tested: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PartialMatch:
+    """A rule whose answered conditions all hold but which needs unanswered inputs."""
+
+    rule_id: str
+    outputs: Mapping[str, Any]
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableResult:
+    """What one table produced.
+
+    ``value`` is what a chained table reads: a list of output dicts for COLLECT and
+    RULE ORDER, the aggregated value for COLLECT with an aggregation, and the single
+    output dict (or ``None``) for UNIQUE, ANY, FIRST and PRIORITY.
+    """
+
+    table: str
+    matches: tuple[Match, ...]
+    partial: tuple[PartialMatch, ...]
+    value: Any
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Results by table name, in evaluation order; ``trace`` only when explain was on."""
+
+    results: Mapping[str, TableResult]
+    trace: list[dict[str, Any]] | None
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """One rule, compiled: ``tests`` holds only the inputs it tests (``-`` is left out)."""
+
+    id: str
+    source: str
+    note: str | None
+    tests: Mapping[str, UnaryTest]
+    outputs: Mapping[str, Any]
+    #: The ``Match`` this rule produces, built once so a match allocates nothing.
+    match: Match = field(repr=False, compare=False)
+
+
+#: A compiled cell: takes the fact value (``None`` = unanswered) and says if it matches.
+Predicate = Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class CompiledTable:
+    """One decision table, compiled and checked."""
+
+    name: str
+    file: str
+    description: str
+    hit_policy: HitPolicy
+    aggregation: Aggregation | None
+    complete: bool
+    inputs: tuple[InputDef, ...]
+    outputs: tuple[OutputDef, ...]
+    rules: tuple[CompiledRule, ...]
+    #: The evaluator's precomputed plan (see ``evaluator.TablePlan``).
+    plan: Any = field(default=None, repr=False, compare=False)
+
+    def input(self, name: str) -> InputDef:
+        """The input called ``name`` (raises ``KeyError`` if the table has none)."""
+        for spec in self.inputs:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def output(self, name: str) -> OutputDef:
+        """The output called ``name`` (raises ``KeyError`` if the table has none)."""
+        for spec in self.outputs:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """A loaded, checked and compiled ruleset: read-only, so share it between threads.
+
+    ``tables`` are in evaluation (dependency) order. Build one with ``load_ruleset``.
+    """
+
+    name: str
+    version: str
+    digest: str
+    catalog: Mapping[str, Any]
+    constants: Mapping[str, int | float]
+    tables: tuple[CompiledTable, ...]
+    directory: str = ""
+    #: The evaluator's ruleset-level plan (fact validators), see ``evaluator.build_plan``.
+    plan: Any = field(default=None, repr=False, compare=False)
+
+    def table(self, name: str) -> CompiledTable:
+        """The table called ``name`` (raises ``KeyError`` if there is none)."""
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(name)
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready summary: name, version, digest and one entry per table."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "digest": self.digest,
+            "tables": [
+                {
+                    "name": table.name,
+                    "description": table.description,
+                    "hit_policy": str(table.hit_policy),
+                    "aggregation": None if table.aggregation is None else str(table.aggregation),
+                    "inputs": [spec.name for spec in table.inputs],
+                    "outputs": [spec.name for spec in table.outputs],
+                    "rule_count": len(table.rules),
+                }
+                for table in self.tables
+            ],
+        }

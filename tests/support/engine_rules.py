@@ -1,0 +1,89 @@
+"""Build small rules directories for engine tests without touching ``service/rules``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from service.engine import FactSpec, FactType, Ruleset, load_ruleset
+
+FIXTURE = Path(__file__).resolve().parents[1] / "unit" / "engine" / "fixtures" / "mini"
+
+#: The facts the fixture ruleset and the generated tables read.
+FACTS: Mapping[str, FactSpec] = {
+    "age": FactSpec(FactType.INT, range=(16, 120)),
+    "pain.level": FactSpec(FactType.INT, range=(0, 10)),
+    "sitting_hours": FactSpec(FactType.NUMBER, range=(0, 24)),
+    "weight": FactSpec(FactType.NUMBER),
+    "saddle": FactSpec(FactType.BOOL),
+    "fever": FactSpec(FactType.BOOL),
+    "rom": FactSpec(FactType.ENUM, values=("full", "reduced", "very_limited")),
+    "tight": FactSpec(FactType.ENUM_LIST, values=("lower_back", "hips", "glutes", "core")),
+}
+
+
+def table(
+    name: str,
+    hit_policy: str,
+    inputs: Sequence[Mapping[str, Any]],
+    outputs: Sequence[Mapping[str, Any]],
+    rules: Sequence[Mapping[str, Any]],
+    **extra: Any,
+) -> dict[str, Any]:
+    """A table document; rules get ``source: test`` unless they say otherwise."""
+    return {
+        "table": name,
+        "hit_policy": hit_policy,
+        **extra,
+        "inputs": list(inputs),
+        "outputs": list(outputs),
+        "rules": [{"source": "test", **rule} for rule in rules],
+    }
+
+
+def rule(rule_id: str, then: Mapping[str, Any], **when: Any) -> dict[str, Any]:
+    """A rule; ``when`` keys use ``__`` for dots (``pain__level`` tests ``pain.level``)."""
+    return {
+        "id": rule_id,
+        "when": {k.replace("__", "."): v for k, v in when.items()},
+        "then": dict(then),
+    }
+
+
+def write_ruleset(
+    directory: Path,
+    tables: Sequence[Mapping[str, Any]],
+    *,
+    catalog: Mapping[str, Any] | None = None,
+    constants: Mapping[str, int | float] | None = None,
+) -> Path:
+    """Write ruleset.yaml, tables/<name>.yaml and catalog.yaml under ``directory``."""
+    (directory / "tables").mkdir(parents=True, exist_ok=True)
+    files = []
+    for doc in tables:
+        rel = f"tables/{doc['table']}.yaml"
+        (directory / rel).write_text(yaml.safe_dump(dict(doc), sort_keys=False))
+        files.append(rel)
+    ruleset = {
+        "name": "test",
+        "version": "0.1.0",
+        "tables": files,
+        "catalog": "catalog.yaml",
+        "constants": dict(constants or {}),
+    }
+    (directory / "ruleset.yaml").write_text(yaml.safe_dump(ruleset, sort_keys=False))
+    (directory / "catalog.yaml").write_text(yaml.safe_dump(dict(catalog or {})))
+    return directory
+
+
+def build(
+    directory: Path,
+    *tables: Mapping[str, Any],
+    facts: Mapping[str, FactSpec] = FACTS,
+    **kwargs: Any,
+) -> Ruleset:
+    """Write the tables and load them (raises ``RuleError`` on findings)."""
+    return load_ruleset(write_ruleset(directory, tables, **kwargs), facts)
