@@ -13,6 +13,7 @@ urgencies, flags and rule ids come from the loaded ruleset, and statuses are HTT
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 from collections.abc import Iterable, Mapping
@@ -142,13 +143,33 @@ def set_ruleset_info(name: str, version: str, digest: str) -> None:
     RULESET_INFO.labels(name, version, digest).set(1)
 
 
+class _SettledFilesCollector(multiprocess.MultiProcessCollector):
+    """``MultiProcessCollector`` that skips value files a worker is creating at this moment.
+
+    prometheus-client creates a worker's file empty and only then sizes it; a scrape that
+    reads it in between fails on the missing header (seen as a 500 on /metrics while workers
+    were being recycled). An empty file holds no values yet, so skipping it loses nothing.
+    """
+
+    def collect(self) -> Iterable[Any]:
+        files = []
+        for name in glob.glob(os.path.join(self._path, "*.db")):
+            try:
+                if os.path.getsize(name) > 0:
+                    files.append(name)
+            except FileNotFoundError:  # a dead worker's live gauge, removed since the glob
+                continue
+        return self.merge(files, accumulate=True)  # type: ignore[no-untyped-call,no-any-return]
+
+
 def render() -> tuple[bytes, str]:
     """The scrape body and its content type: the sum over every worker in multiprocess mode,
     built from a fresh registry each time (reusing one would export duplicates)."""
-    if multiprocess_dir() is None:
+    directory = multiprocess_dir()
+    if directory is None:
         return generate_latest(REGISTRY), CONTENT_TYPE
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    _SettledFilesCollector(registry, path=directory)  # type: ignore[no-untyped-call]
     return generate_latest(registry), CONTENT_TYPE
 
 
