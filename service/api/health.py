@@ -12,7 +12,6 @@ import json
 
 from flask import Blueprint, Flask, Response
 
-from service.observability import is_draining
 from service.state import get_state
 
 HEALTH_JSON = "application/health+json"
@@ -23,11 +22,11 @@ bp = Blueprint("health", __name__)
 def is_ready(app: Flask | None = None) -> bool:
     """Whether ``app`` (default: the current app) should receive traffic now.
 
-    Two sources, one answer: this process's ``Readiness`` (``ServiceState``), and the drain
-    marker ``popcheck serve`` writes on SIGTERM (``service.observability.is_draining``),
-    which every worker sees.
+    The answer is the app's ``Readiness`` (``ServiceState``): not draining, and every check
+    registered on it passing. ``register_observability`` registers the check for the drain
+    marker ``popcheck serve`` writes on SIGTERM, which every worker sees.
     """
-    return get_state(app).readiness.is_ready() and not is_draining()
+    return get_state(app).readiness.is_ready()
 
 
 def _health(passing: bool) -> Response:

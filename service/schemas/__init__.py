@@ -5,5 +5,11 @@ Nothing below ``service/api`` sees a schema; the pipeline gets plain dicts.
 
 from service.schemas.errors import flatten_messages
 from service.schemas.request import AssessmentRequestSchema
+from service.schemas.response import AssessmentSchema, RulesetDescriptionSchema
 
-__all__ = ["AssessmentRequestSchema", "flatten_messages"]
+__all__ = [
+    "AssessmentRequestSchema",
+    "AssessmentSchema",
+    "RulesetDescriptionSchema",
+    "flatten_messages",
+]

@@ -1,0 +1,196 @@
+"""``openapi.yaml`` itself: valid OpenAPI 3.1, shipped and served unchanged, covering every
+route of the app, and saying the same as the marshmallow schemas."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+from flask import Flask
+from flask.testing import FlaskClient
+from marshmallow import Schema, fields, validate
+from openapi_spec_validator import validate as validate_spec
+
+from service.api.spec import load_spec
+from service.facts import FACTS
+from service.schemas import AssessmentRequestSchema, AssessmentSchema, RulesetDescriptionSchema
+from service.schemas.fields import StrictBoolean, StrictInteger, StrictNumber
+from tests.api.support import SPEC_PATH
+
+SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+SCHEMAS: dict[str, Any] = SPEC["components"]["schemas"]
+IMPLICIT_METHODS = {"HEAD", "OPTIONS"}
+
+
+def test_spec_is_valid_openapi_3_1() -> None:
+    assert SPEC["openapi"].startswith("3.1")
+    validate_spec(SPEC)
+
+
+def test_packaged_copy_is_the_root_file() -> None:
+    assert load_spec() == SPEC_PATH.read_bytes(), (
+        "service/api/openapi.yaml (served) differs from openapi.yaml (edited): "
+        "cp openapi.yaml service/api/openapi.yaml"
+    )
+
+
+def test_served_spec_is_the_file(client: FlaskClient) -> None:
+    response = client.get("/openapi.yaml")
+    assert response.status_code == 200
+    assert response.mimetype == "application/yaml"
+    assert response.get_data() == SPEC_PATH.read_bytes()
+
+
+def _openapi_path(rule: str) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def _app_operations(app: Flask) -> set[tuple[str, str]]:
+    return {
+        (_openapi_path(rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        for method in (rule.methods or set()) - IMPLICIT_METHODS
+    }
+
+
+def _spec_operations() -> set[tuple[str, str]]:
+    return {(path, method) for path, item in SPEC["paths"].items() for method in item}
+
+
+def test_every_route_is_in_the_spec(app: Flask) -> None:
+    missing = _app_operations(app) - _spec_operations()
+    assert not missing, f"routes missing from openapi.yaml: {sorted(missing)}"
+
+
+def test_every_documented_operation_exists(app: Flask) -> None:
+    extra = _spec_operations() - _app_operations(app)
+    assert not extra, f"openapi.yaml documents routes the app does not have: {sorted(extra)}"
+
+
+def test_every_operation_documents_its_errors_and_request_id() -> None:
+    for path, item in SPEC["paths"].items():
+        for method, operation in item.items():
+            assert "500" in operation["responses"], (path, method)
+            params = [p.get("$ref") for p in operation.get("parameters", [])]
+            assert "#/components/parameters/RequestId" in params, (path, method)
+
+
+def test_assess_documents_every_error_status() -> None:
+    responses = SPEC["paths"]["/assess"]["post"]["responses"]
+    assert set(responses) == {"200", "400", "401", "413", "415", "422", "500"}
+
+
+# request schema: marshmallow and OpenAPI agree ---------------------------------------------
+
+
+def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in node:
+        return SCHEMAS[node["$ref"].rsplit("/", 1)[1]]
+    if "oneOf" in node:
+        (target,) = [_resolve(option) for option in node["oneOf"] if option != {"type": "null"}]
+        return target
+    return node
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    declared = node.get("type", [])
+    return {declared} if isinstance(declared, str) else set(declared)
+
+
+def _compare_field(path: str, field: fields.Field[Any], prop: dict[str, Any]) -> None:
+    types = _types(prop)
+    assert ("null" in types or "oneOf" in prop) == bool(field.allow_none), path
+    validators = list(field.validators)
+    ranges = [v for v in validators if isinstance(v, validate.Range)]
+    choices = [v for v in validators if isinstance(v, validate.OneOf)]
+    if isinstance(field, StrictInteger):
+        assert "integer" in types, path
+    elif isinstance(field, StrictNumber):
+        assert "number" in types, path
+    elif isinstance(field, StrictBoolean):
+        assert "boolean" in types, path
+    elif isinstance(field, fields.List):
+        assert "array" in types and prop.get("uniqueItems") is True, path
+        inner = field.inner
+        inner_choices = [v for v in inner.validators if isinstance(v, validate.OneOf)]
+        assert list(prop["items"]["enum"]) == list(inner_choices[0].choices), path
+    elif isinstance(field, fields.String):
+        assert "string" in types, path
+    if ranges:
+        assert (prop.get("minimum"), prop.get("maximum")) == (ranges[0].min, ranges[0].max), path
+    else:
+        assert "minimum" not in prop and "maximum" not in prop, path
+    if choices:
+        expected = list(choices[0].choices) + ([None] if field.allow_none else [])
+        assert prop["enum"] == expected, path
+
+
+def _compare_schema(prefix: str, schema: Schema, node: dict[str, Any]) -> list[str]:
+    node = _resolve(node)
+    assert node.get("additionalProperties") is False, f"{prefix or 'request'} must close"
+    assert set(schema.fields) == set(node["properties"]), prefix
+    required = {name for name, f in schema.fields.items() if f.required}
+    assert required == set(node.get("required", [])), prefix
+    leaves: list[str] = []
+    for name, field in schema.fields.items():
+        path = f"{prefix}{name}"
+        prop = node["properties"][name]
+        if isinstance(field, fields.Nested):
+            assert field.allow_none and {"type": "null"} in prop["oneOf"], path
+            leaves += _compare_schema(f"{path}.", field.schema, prop)
+        else:
+            _compare_field(path, field, prop)
+            leaves.append(path)
+    return leaves
+
+
+def test_request_schema_matches_openapi() -> None:
+    leaves = _compare_schema("", AssessmentRequestSchema(), SCHEMAS["AssessmentRequest"])
+    assert len(leaves) == 38  # the contract's request table
+
+
+def test_request_schema_matches_the_facts_the_tables_read() -> None:
+    # service/facts.py declares the same fields for the engine's static checker; the three
+    # descriptions (contract, schema, facts) must not drift apart.
+    schema = AssessmentRequestSchema()
+    for path in _compare_schema("", schema, SCHEMAS["AssessmentRequest"]):
+        spec = FACTS[path]
+        head, _, tail = path.partition(".")
+        field = schema.fields[head]
+        if tail:
+            assert isinstance(field, fields.Nested)
+            field = field.schema.fields[tail]
+        ranges = [v for v in field.validators if isinstance(v, validate.Range)]
+        if ranges:
+            assert spec.range == (ranges[0].min, ranges[0].max), path
+        if spec.values:
+            source = field.inner if isinstance(field, fields.List) else field
+            choices = [v for v in source.validators if isinstance(v, validate.OneOf)]
+            assert tuple(choices[0].choices) == spec.values, path
+
+
+# response schemas: marshmallow and OpenAPI name the same fields ---------------------------
+
+
+def _response_names(schema: Schema, node: dict[str, Any], path: str) -> None:
+    node = _resolve(node)
+    names = {f.data_key or name for name, f in schema.fields.items()}
+    assert names == set(node["properties"]), path
+    required = {f.data_key or name for name, f in schema.fields.items() if f.required}
+    assert required == set(node.get("required", [])), path
+    for name, field in schema.fields.items():
+        key = field.data_key or name
+        inner = field.inner if isinstance(field, fields.List) else field
+        if isinstance(inner, fields.Nested):
+            prop = node["properties"][key]
+            _response_names(inner.schema, prop.get("items", prop), f"{path}.{key}")
+
+
+@pytest.mark.parametrize(
+    ("schema", "component"),
+    [(AssessmentSchema(), "Assessment"), (RulesetDescriptionSchema(), "RulesetDescription")],
+)
+def test_response_schemas_match_openapi(schema: Schema, component: str) -> None:
+    _response_names(schema, SCHEMAS[component], component)
