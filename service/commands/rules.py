@@ -1,0 +1,253 @@
+"""``popcheck rules check|test|export``: the clinical author's tools for a rules directory.
+
+- ``check [DIR]`` prints every finding as ``file: rule id: message`` (exit 1) or a one-line
+  summary (exit 0). The app runs the same check at start-up and refuses a broken ruleset.
+- ``test [DIR] [--cases PATH]`` runs the engine scenarios in ``DIR/scenarios/*.yaml`` and the
+  assessment-level golden cases, then reports **rule coverage**: rules that nothing fired.
+- ``export --format jdm [DIR] [-o FILE]`` writes a GoRules JDM decision graph to open and
+  simulate in GoRules' editor.
+
+``DIR`` defaults to the rules shipped in the package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from service.config import DEFAULT_RULES_DIR
+from service.engine import (
+    EngineError,
+    FactSpec,
+    RuleError,
+    Ruleset,
+    check_ruleset,
+    evaluate,
+    load_ruleset,
+)
+from service.engine.jdm import export_jdm
+from service.engine.loader import validate
+from service.engine.schema import SCENARIO_SCHEMA
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+#: Golden cases shipped beside the code (a source checkout; absent from an installed wheel).
+DEFAULT_CASES = Path(__file__).resolve().parents[2] / "tests" / "golden"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``rules`` (with ``check``, ``test`` and ``export``) to the ``popcheck`` command."""
+    parser = subparsers.add_parser(
+        "rules",
+        help="check, test or export a rules directory",
+        description="Tools for clinical authors: check tables, run scenarios, export to JDM.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    check = actions.add_parser(
+        "check",
+        help="report every problem in the tables (exit 1 if any)",
+        description="Load and statically check a rules directory: schema, YAML, ids, "
+        "inputs, literals, overlaps, shadowed rules, gaps, cycles, catalog texts.",
+    )
+    _dir_argument(check)
+    check.set_defaults(func=run_check)
+
+    test = actions.add_parser(
+        "test",
+        help="run scenarios and golden cases, and report rule coverage",
+        description="Run DIR/scenarios/*.yaml (engine level) and the golden cases "
+        "(assessment level), print failures and the rules no scenario or case fired.",
+    )
+    _dir_argument(test)
+    test.add_argument(
+        "--cases",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="golden case file or directory (default: tests/golden for the shipped rules)",
+    )
+    test.set_defaults(func=run_test)
+
+    export = actions.add_parser(
+        "export",
+        help="write the tables as a GoRules JDM decision graph",
+        description="Export the ruleset for GoRules' editor and zen-engine.",
+    )
+    export.add_argument("--format", choices=["jdm"], required=True, help="export format")
+    _dir_argument(export)
+    export.add_argument(
+        "-o", "--output", type=Path, default=None, metavar="FILE", help="default: stdout"
+    )
+    export.set_defaults(func=run_export)
+
+
+def _dir_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "directory",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_RULES_DIR,
+        metavar="DIR",
+        help="rules directory (default: the shipped rules)",
+    )
+
+
+def _facts() -> Mapping[str, FactSpec]:
+    # Imported here so the engine commands do not load the domain until they run.
+    from service.facts import FACTS
+
+    return FACTS
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Print every finding; exit 1 if there is any."""
+    findings = check_ruleset(args.directory, _facts())
+    if findings:
+        for finding in findings:
+            print(finding)
+        print(f"{len(findings)} finding(s) in {args.directory}", file=sys.stderr)
+        return EXIT_FAILED
+    ruleset = load_ruleset(args.directory, _facts())
+    rules = sum(len(t.rules) for t in ruleset.tables)
+    print(
+        f"ok: {ruleset.name} {ruleset.version}: {len(ruleset.tables)} tables, {rules} rules, "
+        f"no findings ({ruleset.digest})"
+    )
+    return EXIT_OK
+
+
+def _load(directory: Path) -> Ruleset | None:
+    try:
+        return load_ruleset(directory, _facts())
+    except RuleError as exc:
+        for finding in exc.findings:
+            print(finding)
+        print(f"the ruleset in {directory} cannot be loaded", file=sys.stderr)
+        return None
+
+
+@dataclass
+class _Report:
+    failures: list[str] = field(default_factory=list)
+    fired: set[str] = field(default_factory=set)
+    scenarios: int = 0
+    cases: int = 0
+
+
+def run_scenarios(ruleset: Ruleset, directory: Path, report: _Report) -> None:
+    """Run ``directory/scenarios/*.yaml`` against ``ruleset``, adding to ``report``."""
+    for path in sorted((directory / "scenarios").glob("*.yaml")):
+        rel = path.relative_to(directory).as_posix()
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            report.failures.append(f"{rel}: cannot read: {exc}")
+            continue
+        problems = validate(doc, SCENARIO_SCHEMA, rel)
+        if problems:
+            report.failures.extend(str(p) for p in problems)
+            continue
+        for scenario in doc if isinstance(doc, list) else [doc]:
+            report.scenarios += 1
+            report.failures.extend(
+                f"{rel}: {scenario['name']}: {problem}"
+                for problem in _run_scenario(ruleset, scenario, report.fired)
+            )
+
+
+def _run_scenario(ruleset: Ruleset, scenario: Mapping[str, Any], fired: set[str]) -> list[str]:
+    try:
+        evaluation = evaluate(ruleset, scenario["facts"])
+    except EngineError as exc:
+        return [f"evaluation failed: {exc}"]
+    problems = []
+    for result in evaluation.results.values():
+        fired.update(m.rule_id for m in result.matches)
+    for name, expect in scenario["expect"].items():
+        got = evaluation.results.get(name)
+        if got is None:
+            problems.append(f"no table {name!r}")
+            continue
+        matched = [m.rule_id for m in got.matches]
+        if "matched" in expect and matched != expect["matched"]:
+            problems.append(f"{name}: matched {matched}, expected {expect['matched']}")
+        if "value" in expect and got.value != expect["value"]:
+            problems.append(f"{name}: value {got.value!r}, expected {expect['value']!r}")
+    return problems
+
+
+def run_golden(directory: Path, cases_path: Path, report: _Report) -> None:
+    """Run the assessment-level golden cases in ``cases_path`` against ``directory``."""
+    from service.assessment import load_assessor
+    from service.golden import GoldenError, load_cases, run_case
+
+    try:
+        cases = load_cases(cases_path)
+    except GoldenError as exc:
+        report.failures.append(f"golden cases: {exc}")
+        return
+    assessor = load_assessor(directory)
+    for case in cases:
+        report.cases += 1
+        result = run_case(assessor, case)
+        report.fired |= result.fired
+        report.failures.extend(f"{case.id}: {failure}" for failure in result.failures)
+
+
+def run_test(args: argparse.Namespace) -> int:
+    """Run scenarios and golden cases; print failures and rule coverage."""
+    ruleset = _load(args.directory)
+    if ruleset is None:
+        return EXIT_FAILED
+    report = _Report()
+    run_scenarios(ruleset, args.directory, report)
+    cases = args.cases
+    if cases is None and Path(args.directory).resolve() == DEFAULT_RULES_DIR.resolve():
+        cases = DEFAULT_CASES if DEFAULT_CASES.is_dir() else None
+    if cases is not None:
+        run_golden(args.directory, cases, report)
+
+    for failure in report.failures:
+        print(f"FAIL {failure}")
+    every = [(t.file, rule.id) for t in ruleset.tables for rule in t.rules]
+    unfired = [(file, rule_id) for file, rule_id in every if rule_id not in report.fired]
+    print(
+        f"rule coverage: {len(every) - len(unfired)}/{len(every)} rules fired by "
+        f"{report.scenarios} scenario(s) and {report.cases} golden case(s)"
+    )
+    for file, rule_id in unfired:
+        print(f"  not fired: {file}: {rule_id}")
+    status = "FAILED" if report.failures else "ok"
+    print(f"{status}: {len(report.failures)} failure(s)")
+    return EXIT_FAILED if report.failures else EXIT_OK
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Write the JDM graph to ``--output`` or stdout."""
+    ruleset = _load(args.directory)
+    if ruleset is None:
+        return EXIT_FAILED
+    text = json.dumps(export_jdm(ruleset), indent=2, ensure_ascii=False) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - manual use
+    """Run ``popcheck rules ...`` directly (``python -m service.commands.rules check``)."""
+    parser = argparse.ArgumentParser(prog="popcheck")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["rules", *(argv if argv is not None else sys.argv[1:])])
+    status: int = args.func(args)
+    return status
