@@ -1,0 +1,338 @@
+"""``popcheck assess [FILE|-]``: assess one request from a file or stdin, without a server.
+
+The request goes through the same strict JSON reader and marshmallow schema as
+``POST /assess``, so what this command accepts the API accepts, and the other way round.
+Authors use it to try a table change before starting anything::
+
+    popcheck assess examples/sciatica.json
+    popcheck assess --rules /tmp/my-rules --explain examples/sciatica.json
+    echo '{"age": 40}' | popcheck assess --json -
+
+Exit status: 0 assessed; 1 the ruleset is broken or evaluation failed; 2 the request could not
+be read or is invalid (every problem is printed, ``field.path: message``, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from marshmallow import ValidationError
+from werkzeug.exceptions import BadRequest
+
+from service.api.body import parse_json_object
+from service.assessment import load_assessor
+from service.config import ConfigError, load_settings
+from service.engine import EngineError, RuleError
+from service.schemas import AssessmentRequestSchema, flatten_messages
+
+EXIT_OK = 0
+EXIT_RULES = 1
+EXIT_INVALID = 2
+
+
+class InvalidRequest(Exception):
+    """The request could not be read or failed validation; ``lines`` say why, one per problem."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = tuple(lines)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``assess`` to the ``popcheck`` command."""
+    parser = subparsers.add_parser(
+        "assess",
+        help="assess one JSON request from a file or stdin, without a server",
+        description=(
+            "Print the assessment for an AssessmentRequest (the body of POST /assess), read "
+            "from FILE or from stdin. Validation is the API's: unknown fields, wrong types "
+            "and out-of-range values are errors (exit 2)."
+        ),
+        epilog="Examples: popcheck assess examples/sciatica.json; "
+        "popcheck assess --json - < request.json",
+    )
+    parser.add_argument(
+        "file",
+        nargs="?",
+        default="-",
+        metavar="FILE",
+        help="JSON request file; '-' or nothing reads stdin",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the raw response body as JSON (what POST /assess returns, without 'id')",
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="also show the trace: each table evaluated and the rules that matched",
+    )
+    parser.add_argument(
+        "--rules",
+        type=Path,
+        metavar="DIR",
+        default=None,
+        help="rules directory to assess with (default: POPCHECK_RULES_DIR or the shipped rules)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read, validate, assess and print; return the exit status."""
+    try:
+        request = load_request(_read_source(args.file))
+    except InvalidRequest as exc:
+        _print_problems("the request is not valid", exc.lines)
+        return EXIT_INVALID
+    try:
+        rules_dir = args.rules if args.rules is not None else load_settings().rules_dir
+        assessor = load_assessor(rules_dir)
+    except ConfigError as exc:
+        _print_problems("configuration error", [str(exc)])
+        return EXIT_INVALID
+    except RuleError as exc:
+        _print_problems(
+            f"the ruleset in {rules_dir} cannot be loaded", [str(f) for f in exc.findings]
+        )
+        return EXIT_RULES
+    except OSError as exc:
+        _print_problems(f"the ruleset in {rules_dir} cannot be read", [_os_error(exc)])
+        return EXIT_RULES
+    try:
+        result = assessor.assess(request, explain=args.explain)
+    except EngineError as exc:
+        _print_problems("evaluation failed (a bug in the rules or the engine)", [str(exc)])
+        return EXIT_RULES
+    if args.json:
+        json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render(result, width=_width()))
+    return EXIT_OK
+
+
+def load_request(text: str) -> dict[str, Any]:
+    """Parse and validate like ``POST /assess``; raise ``InvalidRequest`` naming every problem."""
+    try:
+        document = parse_json_object(text.encode("utf-8", "surrogateescape"))
+    except BadRequest as exc:
+        raise InvalidRequest([str(exc.description)]) from None
+    try:
+        loaded: dict[str, Any] = AssessmentRequestSchema().load(document)
+    except ValidationError as exc:
+        errors = flatten_messages(exc.messages)
+        raise InvalidRequest(
+            [
+                f"{path or '(request)'}: {message}"
+                for path in sorted(errors)
+                for message in errors[path]
+            ]
+        ) from None
+    return loaded
+
+
+def _read_source(name: str) -> str:
+    if name == "-":
+        if sys.stdin.isatty():
+            # Otherwise a bare `popcheck assess` looks like it hangs.
+            print("reading the request from stdin (end with Ctrl-D)...", file=sys.stderr)
+        return sys.stdin.read()
+    try:
+        return Path(name).read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError as exc:
+        raise InvalidRequest([_os_error(exc)]) from None
+
+
+def _os_error(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
+
+
+def _print_problems(headline: str, lines: Iterable[str]) -> None:
+    print(f"popcheck assess: {headline}:", file=sys.stderr)
+    for line in lines:
+        print(f"  {line}", file=sys.stderr)
+
+
+def _width() -> int:
+    return max(60, min(100, shutil.get_terminal_size((88, 24)).columns))
+
+
+# Pretty output ----------------------------------------------------------------------------
+
+
+def render(result: Mapping[str, Any], *, width: int = 88) -> str:
+    """A readable summary of an Assessment body: urgency first, then what to do and why."""
+    out = _Writer(width)
+    ruleset = result.get("ruleset") or {}
+    urgency = result.get("urgency") or {}
+
+    out.heading(f"URGENCY: {str(urgency.get('level', '?')).upper()}")
+    out.para(_text(urgency.get("seek_care")), indent=2)
+    for reason in urgency.get("reasons") or []:
+        out.para(f"- {_text(reason)}", indent=2, hang=2)
+    if urgency.get("rule"):
+        out.para(f"(rule {urgency['rule']})", indent=2)
+
+    flags = result.get("red_flags") or []
+    out.heading("RED FLAGS" if flags else "RED FLAGS: none")
+    for flag in flags:
+        out.para(f"! {_label(flag)}{_evidence(flag)}", indent=2, hang=2)
+
+    causes = result.get("causes") or []
+    out.heading("POSSIBLE CAUSES, MOST LIKELY FIRST" if causes else "POSSIBLE CAUSES: none found")
+    for number, cause in enumerate(causes, 1):
+        score = cause.get("score")
+        score_text = f", score {score:.2f}" if isinstance(score, int | float) else ""
+        out.para(
+            f"{number}. {_label(cause)} ({cause.get('likelihood', '?')}{score_text})", indent=2
+        )
+        out.para(_text(cause.get("explanation")), indent=5)
+        evidence = _evidence(cause)
+        if evidence:
+            out.para(evidence.strip(), indent=5)
+
+    recommendations = result.get("recommendations") or []
+    out.heading("WHAT TO DO")
+    for item in recommendations:
+        out.para(f"- {_label(item)} [{item.get('type', '?')}]", indent=2)
+        out.para(_text(item.get("instructions")), indent=4)
+        dose = _dose(item.get("dose"))
+        if dose:
+            out.para(f"dose: {dose}", indent=4)
+        if item.get("reason"):
+            out.para(f"why: {_text(item['reason'])}", indent=4)
+
+    questions = result.get("questions") or []
+    if questions:
+        out.heading("PLEASE ALSO ANSWER (these could raise the urgency)")
+        for question in questions:
+            out.para(f"? {_text(question.get('text'))} ({question.get('field')})", indent=2, hang=2)
+
+    warnings = result.get("warnings") or []
+    if warnings:
+        out.heading("CHECK THESE ANSWERS")
+        for warning in warnings:
+            fields = ", ".join(str(f) for f in warning.get("fields") or [])
+            suffix = f" ({fields})" if fields else ""
+            out.para(f"~ {_text(warning.get('message'))}{suffix}", indent=2, hang=2)
+
+    if "trace" in result:
+        out.heading("TRACE (tables in evaluation order)")
+        for line in render_trace(result.get("trace") or []):
+            out.para(line, indent=2, hang=4)
+
+    out.blank()
+    out.para(_text(result.get("disclaimer")))
+    if ruleset:
+        out.para(
+            f"Rules: {ruleset.get('name', '?')} {ruleset.get('version', '?')} "
+            f"({ruleset.get('digest', '?')})"
+        )
+    return out.text()
+
+
+def render_trace(trace: Sequence[Any]) -> list[str]:
+    """One line per table: its name, then the rules that matched and the values they gave."""
+    lines: list[str] = []
+    for entry in trace:
+        if not isinstance(entry, Mapping):
+            lines.append(_compact(entry))
+            continue
+        name = entry.get("table", "?")
+        policy = entry.get("hit_policy")
+        head = f"{name} [{policy}]" if policy else str(name)
+        matched = entry.get("matches", entry.get("matched")) or []
+        if matched:
+            parts = [_match_text(m) for m in matched]
+            lines.append(f"{head}: " + "; ".join(parts))
+        else:
+            lines.append(f"{head}: no rule matched")
+        for key, label in (("partial", "needs an answer"), ("near_misses", "near miss")):
+            for item in entry.get(key) or []:
+                lines.append(f"    {label}: {_match_text(item)}")
+    return lines
+
+
+def _match_text(match: Any) -> str:
+    if not isinstance(match, Mapping):
+        return _compact(match)
+    rule = match.get("rule_id", match.get("rule", match.get("id", "?")))
+    details = {
+        k: v
+        for k, v in match.items()
+        if k not in {"rule_id", "rule", "id"} and v not in (None, [], {})
+    }
+    return f"{rule} {_compact(details)}" if details else str(rule)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+
+
+def _label(item: Mapping[str, Any]) -> str:
+    return str(item.get("label") or item.get("id") or "?")
+
+
+def _evidence(item: Mapping[str, Any]) -> str:
+    evidence = item.get("evidence") or []
+    return f" (from {', '.join(str(e) for e in evidence)})" if evidence else ""
+
+
+def _dose(dose: Any) -> str:
+    if dose in (None, "", {}):
+        return ""
+    if isinstance(dose, Mapping):
+        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in dose.items() if v is not None)
+    return str(dose)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Mapping):
+        for key in ("text", "label", "message", "id"):
+            if key in value:
+                return str(value[key])
+        return _compact(value)
+    return str(value)
+
+
+class _Writer:
+    """Collects wrapped paragraphs; keeps ``render`` free of string bookkeeping."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.lines: list[str] = []
+
+    def heading(self, title: str) -> None:
+        if self.lines:
+            self.lines.append("")
+        self.lines.append(title)
+
+    def para(self, text: str, *, indent: int = 0, hang: int = 0) -> None:
+        if not text:
+            return
+        self.lines.extend(
+            textwrap.wrap(
+                text,
+                width=self.width,
+                initial_indent=" " * indent,
+                subsequent_indent=" " * (indent + hang),
+                break_on_hyphens=False,
+            )
+        )
+
+    def blank(self) -> None:
+        self.lines.append("")
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
