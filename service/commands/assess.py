@@ -227,8 +227,8 @@ def render(result: Mapping[str, Any], *, width: int = 88) -> str:
 
     if "trace" in result:
         out.heading("TRACE (tables in evaluation order)")
-        for line in render_trace(result.get("trace") or []):
-            out.para(line, indent=2, hang=4)
+        for depth, line in render_trace(result.get("trace") or []):
+            out.para(line, indent=2 + 2 * depth, hang=4)
 
     out.blank()
     out.para(_text(result.get("disclaimer")))
@@ -240,38 +240,49 @@ def render(result: Mapping[str, Any], *, width: int = 88) -> str:
     return out.text()
 
 
-def render_trace(trace: Sequence[Any]) -> list[str]:
-    """One line per table: its name, then the rules that matched and the values they gave."""
-    lines: list[str] = []
+def render_trace(trace: Sequence[Any]) -> list[tuple[int, str]]:
+    """``(depth, text)`` lines: each table with its result, then the rules that matched, the
+    rules waiting for an answer, and the near misses (failed on one condition only)."""
+    lines: list[tuple[int, str]] = []
     for entry in trace:
         if not isinstance(entry, Mapping):
-            lines.append(_compact(entry))
+            lines.append((0, _compact(entry)))
             continue
-        name = entry.get("table", "?")
         policy = entry.get("hit_policy")
-        head = f"{name} [{policy}]" if policy else str(name)
-        matched = entry.get("matches", entry.get("matched")) or []
-        if matched:
-            parts = [_match_text(m) for m in matched]
-            lines.append(f"{head}: " + "; ".join(parts))
-        else:
-            lines.append(f"{head}: no rule matched")
-        for key, label in (("partial", "needs an answer"), ("near_misses", "near miss")):
-            for item in entry.get(key) or []:
-                lines.append(f"    {label}: {_match_text(item)}")
+        head = f"{entry.get('table', '?')}" + (f" ({policy})" if policy else "")
+        if "value" in entry:
+            head += f" -> {_compact(entry['value'])}"
+        lines.append((0, head))
+        matched = entry.get("matched", entry.get("matches")) or []
+        if not matched:
+            lines.append((1, "no rule matched"))
+        for match in matched:
+            lines.append((1, f"matched {_rule(match)}{_outputs(match)}"))
+        for item in entry.get("partial") or []:
+            missing = ", ".join(str(m) for m in _get(item, "missing"))
+            lines.append((1, f"needs an answer: {_rule(item)} (unanswered: {missing})"))
+        for item in entry.get("near_misses") or []:
+            failed = _get(item, "failed")
+            test = _get(item, "test")
+            lines.append((1, f"near miss: {_rule(item)} ({failed} did not match {test})"))
     return lines
 
 
-def _match_text(match: Any) -> str:
-    if not isinstance(match, Mapping):
-        return _compact(match)
-    rule = match.get("rule_id", match.get("rule", match.get("id", "?")))
-    details = {
-        k: v
-        for k, v in match.items()
-        if k not in {"rule_id", "rule", "id"} and v not in (None, [], {})
-    }
-    return f"{rule} {_compact(details)}" if details else str(rule)
+def _get(item: Any, key: str) -> Any:
+    return item.get(key, "?") if isinstance(item, Mapping) else "?"
+
+
+def _rule(item: Any) -> str:
+    if not isinstance(item, Mapping):
+        return _compact(item)
+    return str(item.get("rule", item.get("rule_id", item.get("id", "?"))))
+
+
+def _outputs(item: Any) -> str:
+    outputs = item.get("outputs") if isinstance(item, Mapping) else None
+    if not isinstance(outputs, Mapping) or not outputs:
+        return ""
+    return ": " + ", ".join(f"{k}={_compact(v)}" for k, v in outputs.items())
 
 
 def _compact(value: Any) -> str:
