@@ -8,7 +8,10 @@ override anything here.
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
+from types import TracebackType
 from typing import Any
 
 from gunicorn.http import wsgi as gunicorn_wsgi
@@ -27,6 +30,19 @@ def _default_headers_without_server(self: Any) -> list[str]:
 
 
 gunicorn_wsgi.Response.default_headers = _default_headers_without_server
+
+
+def _log_uncaught(
+    kind: type[BaseException], error: BaseException, traceback: TracebackType | None
+) -> None:
+    # With preload_app a broken ruleset fails in the master, outside gunicorn's own error
+    # handling; log it through the JSON handler instead of a bare traceback on stderr.
+    logging.getLogger("gunicorn.error").critical(
+        "popcheck could not start: %s", error, exc_info=(kind, error, traceback)
+    )
+
+
+sys.excepthook = _log_uncaught
 
 bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"]
 workers = int(os.environ.get("WORKERS", "2"))
