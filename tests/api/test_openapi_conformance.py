@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from flask.testing import FlaskClient
 from openapi_core import OpenAPI
 from openapi_core.configurations import Config
@@ -40,7 +41,7 @@ OPENAPI = OpenAPI.from_file_path(
         extra_media_type_deserializers={
             "application/problem+json": _json_bytes,
             "application/health+json": _json_bytes,
-            "application/yaml": _text,
+            "application/yaml": yaml.safe_load,
             "text/html": _text,
             "text/javascript": _text,
             "text/css": _text,
