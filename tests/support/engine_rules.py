@@ -87,3 +87,30 @@ def build(
 ) -> Ruleset:
     """Write the tables and load them (raises ``RuleError`` on findings)."""
     return load_ruleset(write_ruleset(directory, tables, **kwargs), facts)
+
+
+def fact_values(spec: FactSpec) -> Any:
+    """A hypothesis strategy for one fact's values, ``None`` (unanswered) included."""
+    from hypothesis import strategies as st
+
+    lo, hi = spec.range if spec.range is not None else (-1000.0, 1000.0)
+    match spec.type:
+        case FactType.BOOL:
+            values: Any = st.booleans()
+        case FactType.INT:
+            values = st.integers(int(lo), int(hi))
+        case FactType.NUMBER:
+            # Half steps hit range ends and integer literals exactly, where bugs live.
+            values = st.integers(int(lo * 2), int(hi * 2)).map(lambda n: n / 2)
+        case FactType.ENUM:
+            values = st.sampled_from(spec.values)
+        case FactType.ENUM_LIST:
+            values = st.lists(st.sampled_from(spec.values), unique=True, max_size=len(spec.values))
+    return st.one_of(st.none(), values)
+
+
+def facts_strategy(facts: Mapping[str, FactSpec]) -> Any:
+    """Flat fact mappings where every fact may be unanswered."""
+    from hypothesis import strategies as st
+
+    return st.fixed_dictionaries({name: fact_values(spec) for name, spec in facts.items()})
