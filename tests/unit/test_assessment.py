@@ -1,0 +1,325 @@
+"""``service.assessment``: how the engine's results become one Assessment body.
+
+The clinical answers themselves are proven by the golden cases and the property tests; these
+tests pin the assembly: which reasons, which rule, which order, what is filtered, and that a
+ruleset the pipeline cannot serve is refused at load time.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from service.assessment import URGENCY_LEVELS, Assessor, load_assessor
+from service.config import DEFAULT_RULES_DIR
+from service.engine import EvaluationError, RuleError
+
+BODY_KEYS = {
+    "ruleset",
+    "urgency",
+    "red_flags",
+    "causes",
+    "recommendations",
+    "questions",
+    "warnings",
+    "disclaimer",
+}
+
+
+@pytest.fixture(scope="module")
+def assessor() -> Assessor:
+    return load_assessor(DEFAULT_RULES_DIR)
+
+
+def _ids(items: list[dict[str, Any]], key: str = "id") -> list[str]:
+    return [item[key] for item in items]
+
+
+def test_body_has_the_contract_keys_and_trace_only_when_asked(assessor: Assessor) -> None:
+    body = assessor.assess({"age": 40})
+    assert set(body) == BODY_KEYS
+    explained = assessor.assess({"age": 40}, explain=True)
+    assert set(explained) == BODY_KEYS | {"trace"}
+    assert [step["table"] for step in explained["trace"]] == [
+        table.name for table in assessor.ruleset.tables
+    ]
+    assert {k: v for k, v in explained.items() if k != "trace"} == body
+
+
+def test_ruleset_reference(assessor: Assessor) -> None:
+    ref = assessor.assess({"age": 40})["ruleset"]
+    assert ref == {
+        "name": assessor.ruleset.name,
+        "version": assessor.ruleset.version,
+        "digest": assessor.ruleset.digest,
+    }
+    assert ref["version"] == "1.0.0"
+    assert ref["digest"].startswith("sha256:")
+
+
+def test_red_flag_urgency_is_explained_by_the_red_flag_rules(assessor: Assessor) -> None:
+    urgency = assessor.assess({"age": 40, "neuro": {"saddle_numbness": True}})["urgency"]
+    assert urgency["level"] == "emergency"
+    assert urgency["rank"] == 4
+    assert urgency["rule"] == "rf_ces_saddle_numbness"
+    assert len(urgency["reasons"]) == 1
+    assert "numbness" in urgency["reasons"][0]
+
+
+def test_reasons_come_from_every_rule_at_the_winning_level(assessor: Assessor) -> None:
+    body = assessor.assess(
+        {"age": 40, "duration_days": 100, "pain": {"level": 9}, "systemic": {"fever": False}}
+    )
+    assert body["urgency"]["level"] == "soon"
+    assert body["urgency"]["rule"] == "urg_very_severe_pain"
+    assert body["urgency"]["reasons"] == ["Your pain is very bad (9 out of 10)."]
+
+    both = assessor.assess(
+        {"age": 40, "pain": {"level": 9}, "systemic": {"unexplained_weight_loss": True}}
+    )["urgency"]
+    assert both["level"] == "soon"
+    assert len(both["reasons"]) == 2  # the weight-loss flag and the very severe pain
+
+
+def test_a_lower_level_rule_gives_no_reason(assessor: Assessor) -> None:
+    # Osteoporosis alone is routine; with a minor fall it is urgent, and only that explains it.
+    body = assessor.assess({"age": 70, "history": {"osteoporosis": True, "recent_trauma": "minor"}})
+    assert body["urgency"]["level"] == "urgent"
+    assert body["urgency"]["rule"] == "rf_fx_fall_osteoporosis"
+    assert not any("physiotherapist" in reason for reason in body["urgency"]["reasons"])
+
+
+def test_red_flags_most_severe_first_with_evidence(assessor: Assessor) -> None:
+    body = assessor.assess(
+        {"age": 45, "systemic": {"fever": True}, "neuro": {"bladder_or_bowel_change": True}}
+    )
+    assert _ids(body["red_flags"]) == ["cauda_equina", "infection"]
+    assert body["red_flags"][0]["evidence"] == ["neuro.bladder_or_bowel_change"]
+    assert body["red_flags"][1]["evidence"] == ["systemic.fever"]
+
+
+def test_causes_explained_with_the_persons_answers(assessor: Assessor) -> None:
+    body = assessor.assess(
+        {
+            "age": 38,
+            "last_pop_minutes_ago": 12,
+            "duration_days": 21,
+            "lifestyle": {"sitting_hours_per_day": 10},
+            "stiffness": {"range_of_motion": "reduced"},
+        }
+    )
+    causes = {c["id"]: c for c in body["causes"]}
+    assert _ids(body["causes"])[0] == "refractory_period"
+    assert "12 minutes ago" in causes["refractory_period"]["explanation"]
+    assert "10 hours a day" in causes["reduced_flexibility"]["explanation"]
+    assert causes["reduced_flexibility"]["evidence"] == [
+        "lifestyle.sitting_hours_per_day",
+        "stiffness.range_of_motion",
+    ]
+
+
+def test_a_more_specific_rule_replaces_the_general_reason(assessor: Assessor) -> None:
+    body = assessor.assess(
+        {
+            "age": 45,
+            "pain": {"below_knee": True, "radiates_to_leg": True},
+            "neuro": {"numbness": True},
+        }
+    )
+    nerve = next(c for c in body["causes"] if c["id"] == "nerve_root_irritation")
+    assert nerve["score"] == 0.85
+    assert nerve["explanation"].count("below the knee") == 1
+    assert nerve["evidence"] == ["pain.below_knee", "neuro.numbness"]
+
+
+def test_inflammatory_evidence_names_the_asas_answers(assessor: Assessor) -> None:
+    body = assessor.assess(
+        {
+            "age": 30,
+            "duration_days": 120,
+            "onset": "gradual",
+            "pain": {"worse_with_rest": True, "worse_at_night": True},
+            "stiffness": {"improves_with_movement": True},
+        }
+    )
+    cause = next(c for c in body["causes"] if c["id"] == "inflammatory_back_pain")
+    assert cause["likelihood"] == "likely"
+    assert "5 of the 5" in cause["explanation"]
+    assert set(cause["evidence"]) == {
+        "duration_days",
+        "age",
+        "onset",
+        "stiffness.improves_with_movement",
+        "pain.worse_with_rest",
+        "pain.worse_at_night",
+    }
+
+
+def test_contraindications_remove_what_other_rules_suggest(assessor: Assessor) -> None:
+    request = {"age": 40, "muscles": {"tight": ["lower_back"], "spasm": True}}
+    suggested = _ids(assessor.assess(request)["recommendations"])
+    assert {"supine_twist", "knee_to_chest", "childs_pose"} <= set(suggested)
+    blocked = _ids(
+        assessor.assess({**request, "history": {"osteoporosis": True}})["recommendations"]
+    )
+    assert not {"supine_twist", "knee_to_chest", "childs_pose", "chiropractor"} & set(blocked)
+    assert "cat_cow" in blocked
+
+
+def test_recommendations_listed_referral_first_then_precaution_therapy_stretch(
+    assessor: Assessor,
+) -> None:
+    recs = assessor.assess(
+        {"age": 40, "duration_days": 60, "pain": {"level": 3}, "muscles": {"spasm": True}}
+    )["recommendations"]
+    order = ["referral", "precaution", "therapy", "stretch"]
+    types = [r["type"] for r in recs]
+    assert types == sorted(types, key=order.index)
+    assert set(types) == set(order)
+
+
+def test_doses_only_for_stretches_and_therapies(assessor: Assessor) -> None:
+    recs = assessor.assess({"age": 40, "muscles": {"spasm": True}})["recommendations"]
+    by_id = {r["id"]: r for r in recs}
+    assert by_id["cat_cow"]["dose"] == "10 times, hold each for 3 seconds, twice a day"
+    assert by_id["heat_therapy"]["dose"] == "15 minutes, 3 times a day"
+    assert by_id["avoid_forceful_manipulation"]["dose"] is None
+
+
+def test_questions_raise_urgency_most_urgent_first(assessor: Assessor) -> None:
+    body = assessor.assess({"age": 45, "pain": {"radiates_to_leg": True}})
+    fields = _ids(body["questions"], "field")
+    assert fields[:2] == ["neuro.saddle_numbness", "neuro.bladder_or_bowel_change"]
+    assert "pain.radiates_to_leg" not in fields  # answered
+    # Routine-level questions (osteoporosis) come after emergency-level ones (fever + weakness).
+    assert fields.index("neuro.leg_weakness") < fields.index("history.osteoporosis")
+
+
+def test_no_question_can_raise_an_emergency(assessor: Assessor) -> None:
+    body = assessor.assess({"age": 45, "neuro": {"saddle_numbness": True}})
+    assert body["questions"] == []
+
+
+def test_questions_only_above_the_current_level(assessor: Assessor) -> None:
+    body = assessor.assess({"age": 45, "systemic": {"fever": True}})
+    fields = _ids(body["questions"], "field")
+    assert "history.iv_drug_use" in fields  # would make it urgent
+    assert "history.ankylosing_spondylitis" not in fields  # only routine: not a raise
+
+
+def test_warnings_name_fields_and_fill_the_message(assessor: Assessor) -> None:
+    body = assessor.assess({"age": 30, "last_pop_minutes_ago": 5, "duration_days": 21})
+    assert body["warnings"] == [
+        {
+            "code": "pop_timing_conflict",
+            "message": "You said your back popped 5 minutes ago, but also that it has not "
+            "popped for 21 days. Please check both answers.",
+            "fields": ["last_pop_minutes_ago", "duration_days"],
+        }
+    ]
+
+
+def test_a_fact_of_the_wrong_type_is_an_error_not_a_no(assessor: Assessor) -> None:
+    with pytest.raises(EvaluationError):
+        assessor.assess({"age": 40, "neuro": {"saddle_numbness": "yes"}})
+
+
+def test_describe_lists_every_contract_id_with_a_label(assessor: Assessor) -> None:
+    body = assessor.describe()
+    assert {"name", "version", "digest", "tables", "vocabulary"} <= set(body)
+    vocabulary = body["vocabulary"]
+    contract = {
+        "urgency": set(URGENCY_LEVELS),
+        "red_flags": {
+            "cauda_equina",
+            "neurological_deficit",
+            "fracture",
+            "infection",
+            "malignancy",
+        },
+        "causes": {
+            "refractory_period",
+            "muscle_guarding",
+            "reduced_flexibility",
+            "joint_restriction",
+            "facet_osteoarthritis",
+            "disc_problem",
+            "nerve_root_irritation",
+            "inflammatory_back_pain",
+            "osteoporosis",
+        },
+        "recommendations": {
+            "cat_cow",
+            "supine_twist",
+            "knee_to_chest",
+            "childs_pose",
+            "pelvic_tilt",
+            "heat_therapy",
+            "movement_breaks",
+            "regular_activity",
+            "wait_before_retrying",
+            "avoid_forceful_manipulation",
+            "safety_net",
+            "physical_therapist",
+            "chiropractor",
+            "primary_care",
+            "rheumatology",
+            "urgent_care",
+            "emergency_department",
+        },
+    }
+    for kind, ids in contract.items():
+        listed = {entry["id"]: entry for entry in vocabulary[kind]}
+        assert ids <= set(listed), kind
+        assert all(entry["label"] for entry in listed.values()), kind
+    assert [u["rank"] for u in vocabulary["urgency"]] == [0, 1, 2, 3, 4]
+
+
+# --- a ruleset the pipeline cannot serve is refused at load time --------------------------
+def _copy_rules(tmp_path: Path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR, target)
+    return target
+
+
+def _edit_catalog(rules: Path, edit: Any) -> None:
+    path = rules / "catalog.yaml"
+    catalog = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(catalog)
+    path.write_text(yaml.safe_dump(catalog, sort_keys=False), encoding="utf-8")
+
+
+def test_missing_disclaimer_is_refused(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    _edit_catalog(rules, lambda c: c.pop("general"))
+    with pytest.raises(RuleError, match="disclaimer"):
+        load_assessor(rules)
+
+
+def test_missing_question_text_is_refused(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    _edit_catalog(rules, lambda c: c["questions"].pop("neuro.saddle_numbness"))
+    with pytest.raises(RuleError, match="neuro.saddle_numbness"):
+        load_assessor(rules)
+
+
+def test_recommendation_without_a_dose_is_refused(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    _edit_catalog(rules, lambda c: c["recommendations"]["cat_cow"].pop("dose"))
+    with pytest.raises(RuleError, match="cat_cow"):
+        load_assessor(rules)
+
+
+def test_urgency_table_must_stay_complete(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    path = rules / "tables" / "urgency.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("complete: true", "complete: false"),
+        encoding="utf-8",
+    )
+    with pytest.raises(RuleError, match="complete"):
+        load_assessor(rules)
