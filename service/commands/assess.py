@@ -163,6 +163,9 @@ def _print_problems(headline: str, lines: Iterable[str]) -> None:
 
 
 def _width() -> int:
+    if not sys.stdout.isatty():
+        # Piped or redirected: one line per item, so `| grep rule_id` finds whole lines.
+        return 100_000
     return max(60, min(100, shutil.get_terminal_size((88, 24)).columns))
 
 
