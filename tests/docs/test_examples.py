@@ -115,7 +115,12 @@ def test_readme_shows_curl_examples_from_the_files() -> None:
     assert posted, "README.md curl examples should post files from examples/"
 
 
-@pytest.mark.parametrize("curl", _readme_examples(), ids=lambda e: e.line[2:60])
+def _curl_id(curl: CurlExample) -> str:
+    body = Path(curl.body_file).stem if curl.body_file else "inline"
+    return f"{body} | jq {curl.jq_filter}" if curl.jq_filter else body
+
+
+@pytest.mark.parametrize("curl", _readme_examples(), ids=_curl_id)
 def test_readme_curl_example_runs_as_shown(client: FlaskClient, curl: CurlExample) -> None:
     if curl.body_file is not None:
         source = (ROOT / curl.body_file).resolve()
