@@ -52,7 +52,7 @@ threads = int(os.environ.get("THREADS", "1"))
 # 16 connections, 4-5 s runs alternated sync / gthread on this 2-core machine (Nov 2026):
 #   req/s, sync 2 vs gthread 2x4, five pairs: 1049/951, 859/936, 1949/1761, 1508/1435, 1019/1065
 #   (median ratio 1.05 for sync); p99 lower for sync in 3 of 5 pairs (25 vs 52-78 ms when
-#   quiet). 4 sync workers reached 0.45-0.7x of 2. An assessment is pure CPU with nothing to
+#   quiet). 4 sync workers reached 0.4-0.7x of 2. An assessment is pure CPU with nothing to
 #   wait on, so threads only add GIL handoffs. sync ignores keep-alive and one slow client holds
 #   a worker: HAProxy buffers whole requests (deploy/haproxy.cfg), so workers only see complete
 #   ones. Set WORKER_CLASS=gthread and THREADS>1 to serve slow clients directly.
