@@ -95,6 +95,11 @@ RULESET_INFO = Gauge(
     multiprocess_mode="livemax",
 )
 
+# gunicorn accepts any method token; anything outside these is counted as OTHER so that a
+# client inventing methods cannot create series either.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "OTHER"
+
 # Child lookups cached per label tuple: ``labels()`` takes a lock and rebuilds the key on
 # every call, which is most of the cost of counting a request.
 _request_children: dict[tuple[str, str, str], Any] = {}
@@ -108,6 +113,8 @@ def multiprocess_dir() -> str | None:
 
 def record_request(method: str, route: str, status: int, seconds: float) -> None:
     """Count one answered request and its duration; ``route`` must be a template."""
+    if method not in KNOWN_METHODS:
+        method = OTHER_METHOD
     key = (method, route, str(status))
     counter = _request_children.get(key)
     if counter is None:

@@ -41,6 +41,16 @@ def test_unmatched_paths_share_one_route_label(client: FlaskClient) -> None:
     assert not any(route.startswith("/scan/") for route in routes)
 
 
+def test_invented_methods_share_one_method_label(client: FlaskClient) -> None:
+    labels = {"method": "OTHER", "route": "<unmatched>", "status": "405"}
+    before = _value("popcheck_http_requests_total", **labels)
+    for index in range(5):
+        assert client.open("/assess", method=f"BREW{index}").status_code == 405
+    assert _value("popcheck_http_requests_total", **labels) - before == 5
+    methods = {series["method"] for series in _series("popcheck_http_requests_total")}
+    assert not any(method.startswith("BREW") for method in methods)
+
+
 def test_assessment_counts_urgency_flags_and_validation_errors(client: FlaskClient) -> None:
     response = client.post("/assess", json=ASSESS_BODY)
     assert response.status_code == 200
