@@ -92,6 +92,10 @@ def _show(value: Any) -> str:
         return "(not answered)"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else f"{value:g}"
+    if isinstance(value, list | tuple):
+        # ["lower_back", "hips"] -> "lower back and hips"
+        words = [str(item).replace("_", " ") for item in value]
+        return " and ".join(filter(None, [", ".join(words[:-1]), *words[-1:]]))
     return str(value)
 
 

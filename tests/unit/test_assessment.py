@@ -323,3 +323,11 @@ def test_urgency_table_must_stay_complete(tmp_path: Path) -> None:
     )
     with pytest.raises(RuleError, match="complete"):
         load_assessor(rules)
+
+
+def test_a_list_answer_reads_as_words(assessor: Assessor) -> None:
+    body = assessor.assess({"age": 29, "muscles": {"tight": ["lower_back", "hips", "core"]}})
+    guarding = next(c for c in body["causes"] if c["id"] == "muscle_guarding")
+    assert guarding["explanation"].startswith(
+        "You said these parts feel tight: lower back, hips and core."
+    )
