@@ -104,6 +104,8 @@ OTHER_METHOD = "OTHER"
 # every call, which is most of the cost of counting a request.
 _request_children: dict[tuple[str, str, str], Any] = {}
 _duration_children: dict[tuple[str, str], Any] = {}
+_urgency_children: dict[str, Any] = {}
+_flag_children: dict[str, Any] = {}
 
 
 def multiprocess_dir() -> str | None:
@@ -137,9 +139,17 @@ def record_assessment(
     The assess view calls this once per successful assessment. Only ids from the ruleset are
     used as labels; nothing from the request itself.
     """
-    ASSESSMENTS.labels(str(assessment["urgency"]["level"])).inc()
+    level = str(assessment["urgency"]["level"])
+    counter = _urgency_children.get(level)
+    if counter is None:
+        counter = _urgency_children.setdefault(level, ASSESSMENTS.labels(level))
+    counter.inc()
     for flag in assessment.get("red_flags", ()):
-        RED_FLAGS.labels(str(flag["id"])).inc()
+        flag_id = str(flag["id"])
+        flag_counter = _flag_children.get(flag_id)
+        if flag_counter is None:
+            flag_counter = _flag_children.setdefault(flag_id, RED_FLAGS.labels(flag_id))
+        flag_counter.inc()
     for table, rule in fired_rules:
         RULE_HITS.labels(table, rule).inc()
 
