@@ -47,7 +47,8 @@ def _enum(values: Sequence[str]) -> fields.String:
     return fields.String(allow_none=True, validate=validate.OneOf(values))
 
 
-def _unique(items: list[Any]) -> None:
+def unique_items(items: list[Any]) -> None:
+    """Validator: a list's items are unique (JSON Schema ``uniqueItems``)."""
     if len(set(items)) != len(items):
         raise ValidationError("Items must be unique.")
 
@@ -55,7 +56,7 @@ def _unique(items: list[Any]) -> None:
 def _enum_set(values: Sequence[str]) -> fields.List[str]:
     # An empty list is an answer ("nothing feels tight"), distinct from null.
     return fields.List(
-        fields.String(validate=validate.OneOf(values)), allow_none=True, validate=_unique
+        fields.String(validate=validate.OneOf(values)), allow_none=True, validate=unique_items
     )
 
 
