@@ -28,7 +28,7 @@ from tests.support.binaries import require_binary
 pytestmark = pytest.mark.slow
 
 # Longer than HAProxy needs to see /readyz fail (inter 1s, fall 2) with a margin.
-DRAIN_SECONDS = 3.5
+DRAIN_SECONDS = 4.5
 CLIENTS = 4
 MAX_LOAD_SECONDS = 90.0
 
