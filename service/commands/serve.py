@@ -135,11 +135,27 @@ def serve(args: argparse.Namespace) -> int:
             shutil.rmtree(directory, ignore_errors=True)
 
 
+_EPILOG = """environment:
+  HOST, PORT                 bind address (default 0.0.0.0:8080)
+  WORKERS, THREADS           gunicorn workers (2) and threads per worker (1)
+  POPCHECK_DRAIN_SECONDS     drain after SIGTERM (5)
+  PROMETHEUS_MULTIPROC_DIR   metric files of the workers (default: a fresh temp dir)
+  POPCHECK_GUNICORN_CONFIG   gunicorn config (default: deploy/gunicorn.conf.py)
+  GUNICORN_CMD_ARGS          extra gunicorn flags
+"""
+
+
 def register(subparsers: Any) -> None:
     """Add ``serve`` to the ``popcheck`` command."""
     parser = subparsers.add_parser(
         "serve",
         help="run the HTTP service under gunicorn (production entry point)",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        description=(
+            "Run popcheck under gunicorn with deploy/gunicorn.conf.py. On SIGTERM or SIGINT,\n"
+            "/readyz answers 503 for POPCHECK_DRAIN_SECONDS while requests are still served,\n"
+            "then gunicorn stops gracefully; a second signal cuts the drain short."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(func=serve)

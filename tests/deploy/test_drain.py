@@ -78,3 +78,13 @@ def test_sigterm_drains_then_finishes_in_flight_requests(procs: Processes) -> No
     assert status == 200, payload[:500]
     assert "urgency" in json.loads(payload)
     assert instance.wait(timeout=15) == 0
+
+
+def test_a_second_signal_cuts_the_drain_short(procs: Processes) -> None:
+    instance = procs.serve(workers=1, drain_seconds=60)
+    instance.terminate()
+    wait_until(lambda: status_or_none(instance.port, "/readyz") == 503, 2, "/readyz 503")
+    started = time.monotonic()
+    instance.terminate()
+    assert instance.wait(timeout=15) == 0
+    assert time.monotonic() - started < 15
