@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import textwrap
@@ -50,13 +51,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "assess",
         help="assess one JSON request from a file or stdin, without a server",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
-            "Print the assessment for an AssessmentRequest (the body of POST /assess), read "
-            "from FILE or from stdin. Validation is the API's: unknown fields, wrong types "
-            "and out-of-range values are errors (exit 2)."
+            "Print the assessment for an AssessmentRequest (the body of POST /assess),\n"
+            "read from FILE or stdin. Validation is the API's: unknown fields, wrong\n"
+            "types and out-of-range values are errors."
         ),
-        epilog="Examples: popcheck assess examples/sciatica.json; "
-        "popcheck assess --json - < request.json",
+        epilog=(
+            "examples:\n"
+            "  popcheck assess examples/sciatica.json\n"
+            "  popcheck assess --explain --rules /tmp/my-rules examples/sciatica.json\n"
+            "  echo '{\"age\": 40}' | popcheck assess --json -\n"
+            "\n"
+            "exit status: 0 assessed, 1 the ruleset is broken, 2 the request is invalid"
+        ),
     )
     parser.add_argument(
         "file",
@@ -112,10 +120,17 @@ def run(args: argparse.Namespace) -> int:
         _print_problems("evaluation failed (a bug in the rules or the engine)", [str(exc)])
         return EXIT_RULES
     if args.json:
-        json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        text = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
     else:
-        sys.stdout.write(render(result, width=_width()))
+        text = render(result, width=_width())
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): not an error. Point stdout at devnull so the
+        # interpreter's final flush does not print a traceback (Python's documented recipe).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
     return EXIT_OK
 
 

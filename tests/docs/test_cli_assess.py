@@ -178,3 +178,29 @@ def test_the_installed_command_never_prints_a_traceback(stdin: str, status: int)
     )
     assert result.returncode == status, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_reader_that_stops_early_is_not_an_error() -> None:
+    # `popcheck assess --explain file | head -n 1`: the pipe closes before the output is
+    # written. Python's default would end with a BrokenPipeError traceback.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "assess", "--json", "--explain", str(SCIATICA)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=60) == 0, stderr
+    assert "Traceback" not in stderr
+
+
+def test_help_lists_examples_and_exit_statuses(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["assess", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--json" in out and "--explain" in out and "--rules" in out
+    assert "exit status: 0 assessed, 1 the ruleset is broken, 2 the request is invalid" in out

@@ -73,3 +73,15 @@ def test_only_the_listed_assets_are_served(client: FlaskClient, path: str) -> No
 def test_initializer_disables_the_public_validator(client: FlaskClient) -> None:
     script = client.get("/docs/swagger-initializer.js").get_data(as_text=True)
     assert "validatorUrl: null" in script
+
+
+def test_docs_stay_open_when_api_keys_are_configured() -> None:
+    # The page, its files and the spec carry no health data; a browser sends no key for them.
+    from service.app import create_app
+
+    client = create_app({"TESTING": True, "api_keys": "secret-key"}).test_client()
+    assert client.post("/assess", json={"age": 40}).status_code == 401
+    for path in ("/docs", "/docs/swagger-initializer.js", "/openapi.yaml"):
+        assert client.get(path).status_code == 200, path
+    with client.get("/docs/swagger-ui-bundle.js") as response:
+        assert response.status_code == 200
