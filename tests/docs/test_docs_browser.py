@@ -34,7 +34,7 @@ SCREENSHOT = ARTIFACTS / "docs-try-it-out.png"
 WAIT_SECONDS = 30
 
 CHROMIUM_FLAGS = (
-    "--headless=new",
+    "--headless",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
