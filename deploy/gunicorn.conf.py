@@ -108,6 +108,11 @@ def post_fork(server: Any, worker: Any) -> None:
         metrics.set_ruleset_info(ruleset.name, ruleset.version, ruleset.digest)
 
 
+def worker_exit(server: Any, worker: Any) -> None:
+    """In a worker about to exit (shutdown, recycling): count the rule hits it still holds."""
+    metrics.flush_rule_hits()
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """A worker died or was recycled: drop its live gauges from the scrape."""
     metrics.mark_worker_dead(worker.pid)

@@ -318,10 +318,17 @@ class Assessor:
         body["vocabulary"] = self._vocabulary
         return body
 
-    def assess(self, request: Mapping[str, Any], *, explain: bool = False) -> dict[str, Any]:
+    def assess(
+        self,
+        request: Mapping[str, Any],
+        *,
+        explain: bool = False,
+        fired: list[tuple[str, str]] | None = None,
+    ) -> dict[str, Any]:
         """Assess one validated request (nested, as loaded by the schema; ``None`` or absent
         means unanswered). Returns the ``Assessment`` body without ``id``; ``trace`` is added
-        only when ``explain`` is true.
+        only when ``explain`` is true. ``fired``, when given, receives ``(table, rule id)`` for
+        every rule that matched (for the ``popcheck_rule_hits_total`` metric).
 
         Raises:
             service.facts.UnknownFieldError: the request holds a field outside the contract.
@@ -330,6 +337,12 @@ class Assessor:
         facts = to_facts(request)
         evaluation = evaluate(self.ruleset, facts, explain=explain)
         results = evaluation.results
+        if fired is not None:
+            fired.extend(
+                (table, match.rule_id)
+                for table, result in results.items()
+                for match in result.matches
+            )
         values = self._template_values(facts, evaluation)
         urgency = self._urgency(results, values)
         body: dict[str, Any] = {

@@ -63,9 +63,10 @@ def assess() -> Response:
     explain = _explain_requested()
     state = get_state()
     facts = load_request(read_json_object(state.settings.max_body_bytes))
-    result = state.assessor.assess(facts, explain=explain)
+    fired: list[tuple[str, str]] = []
+    result = state.assessor.assess(facts, explain=explain, fired=fired)
     body = {"id": str(uuid.uuid4()), **result}
-    record_assessment(body)
+    record_assessment(body, fired)
     return jsonify(body)
 
 

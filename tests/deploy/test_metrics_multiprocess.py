@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from service.app import create_app
+from service.observability.metrics import RULE_HIT_FLUSH_SECONDS
+from service.state import get_state
 from tests.deploy.harness import ASSESS_BODY, Processes, request, scrape, total
 
 pytestmark = pytest.mark.slow
@@ -19,7 +24,18 @@ def _assess(port: int, count: int) -> None:
         assert reply.status == 200, reply.body[:500]
 
 
-def _assert_every_scrape_exact(port: int, expected: int) -> None:
+@pytest.fixture(scope="module")
+def hits_per_assessment() -> int:
+    """How many rules fire for ``ASSESS_BODY``, computed in-process from the same tables."""
+    fired: list[tuple[str, str]] = []
+    get_state(create_app({"TESTING": True})).assessor.assess(ASSESS_BODY, fired=fired)
+    assert fired
+    return len(fired)
+
+
+def _assert_every_scrape_exact(port: int, expected: int, hits_per_assessment: int) -> None:
+    # Rule hits reach the shared files within RULE_HIT_FLUSH_SECONDS of the last request.
+    time.sleep(RULE_HIT_FLUSH_SECONDS + 0.5)
     for _ in range(SCRAPES):
         samples = scrape(port)
         assert total(samples, "popcheck_assessments_total") == expected
@@ -42,22 +58,25 @@ def _assert_every_scrape_exact(port: int, expected: int) -> None:
             )
             == expected
         )
+        assert total(samples, "popcheck_rule_hits_total") == expected * hits_per_assessment
         # One series for the ruleset however many workers published it.
         info = [key for key in samples if key[0] == "popcheck_ruleset_info"]
         assert len(info) == 1 and samples[info[0]] == 1.0
 
 
 @pytest.mark.parametrize("max_requests", [0, 7], ids=["no-recycling", "recycle-every-7"])
-def test_every_scrape_counts_exactly_n_assessments(procs: Processes, max_requests: int) -> None:
+def test_every_scrape_counts_exactly_n_assessments(
+    procs: Processes, max_requests: int, hits_per_assessment: int
+) -> None:
     # max_requests is small here only to force recycling; production keeps it off.
     instance = procs.serve(
         workers=WORKERS,
         extra_env={"GUNICORN_CMD_ARGS": f"--max-requests {max_requests} --max-requests-jitter 0"},
     )
     _assess(instance.port, ASSESSMENTS)
-    _assert_every_scrape_exact(instance.port, ASSESSMENTS)
+    _assert_every_scrape_exact(instance.port, ASSESSMENTS, hits_per_assessment)
     _assess(instance.port, 5)
-    _assert_every_scrape_exact(instance.port, ASSESSMENTS + 5)
+    _assert_every_scrape_exact(instance.port, ASSESSMENTS + 5, hits_per_assessment)
 
     live_gauge_files = list(instance.metrics_dir.glob("gauge_live*.db"))
     if max_requests:
