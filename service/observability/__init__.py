@@ -7,9 +7,9 @@
 - hands the route, request id and urgency to gunicorn's access log through the WSGI environ;
 - publishes ``popcheck_ruleset_info`` for the loaded ruleset.
 
-The assess view leaves its response body on ``flask.g.assessment`` (and, when it has them,
-the ``(table, rule)`` pairs that fired on ``flask.g.fired_rules``); the after-request hook
-counts them once and puts the urgency on the access line. ``/readyz`` turns 503 while
+The assess view calls ``record_assessment(body, fired)`` (or leaves the body on
+``flask.g.assessment`` and the ``(table, rule)`` pairs on ``flask.g.fired_rules`` for the
+after-request hook); either way it is counted once and the urgency goes on the access line. ``/readyz`` turns 503 while
 ``is_draining()``: the check is added to the app's ``Readiness``.
 """
 
