@@ -10,9 +10,16 @@ import json
 from typing import IO, Any, NoReturn
 
 from flask import request
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
 
 JSON_MEDIA_TYPE = "application/json"
+
+_UNREADABLE = "The body could not be read: its chunked framing is broken or it ended early."
 
 
 class UnsupportedJsonMediaType(UnsupportedMediaType):
@@ -74,17 +81,31 @@ def read_body(max_bytes: int) -> bytes:
             stream: IO[bytes] = request.stream
         except RequestEntityTooLarge:
             raise too_large from None
+        # Exactly the declared length (werkzeug refused one over the limit). Never ask for
+        # more: under gunicorn (``wsgi.input_terminated``) werkzeug caps the stream at the
+        # limit and answers any read past it with its own 413, even at the end of a body of
+        # exactly ``max_bytes``.
+        wanted = request.content_length
     elif request.environ.get("wsgi.input_terminated"):
         stream = request.environ["wsgi.input"]
+        wanted = max_bytes + 1
     else:
         # No length and a server that cannot mark the end: werkzeug's safe default is to
         # read nothing rather than block on an endless stream.
         return b""
     chunks: list[bytes] = []
     received = 0
-    while received <= max_bytes:
+    while received < wanted:
         # A stream may return fewer bytes than asked for (one chunk at a time).
-        chunk = stream.read(max_bytes + 1 - received)
+        try:
+            chunk = stream.read(wanted - received)
+        except HTTPException:
+            raise  # werkzeug's own answers (client disconnected, too large) stand
+        except Exception:
+            # The server's stream failed mid-body: gunicorn raises its own parse errors
+            # (not OSError) for broken chunked framing, and OSError when the peer went away.
+            # The caller sent a body that cannot be read, which is a 400, never a 500.
+            raise BadRequest(_UNREADABLE) from None
         if not chunk:
             break
         chunks.append(chunk)
