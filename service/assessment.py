@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from service.engine import (
+    CompiledRule,
     Evaluation,
     Finding,
     Match,
@@ -117,6 +118,24 @@ def _dose_text(dose: Mapping[str, Any] | None) -> str | None:
     if per_day:
         parts.append({1: "once a day", 2: "twice a day"}.get(per_day, f"{per_day} times a day"))
     return ", ".join(parts).capitalize() if parts else None
+
+
+def _placeholder_findings(
+    file: str, rule: CompiledRule, catalog: Mapping[str, Any]
+) -> list[Finding]:
+    """A text may quote only answers its rule tested: those are always answered when it shows."""
+    if "reason" in rule.outputs:
+        text = catalog["reasons"].get(rule.outputs["reason"], "")
+    elif "code" in rule.outputs:
+        text = catalog["warnings"].get(rule.outputs["code"], {}).get("message", "")
+    else:
+        return []
+    fields = _Template.parse(str(text)).fields
+    return [
+        Finding(file, rule.id, f"text quotes {field!r}, which this rule does not test")
+        for field in fields
+        if field not in rule.tests
+    ]
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -221,10 +240,8 @@ class Assessor:
             if not urgency.complete:
                 need("the urgency table must be complete: true", urgency.file)
         catalog = ruleset.catalog
-        for section in ("urgency", "red_flags", "causes", "recommendations", "questions"):
-            if not isinstance(catalog.get(section), Mapping):
-                need(f"catalog needs a section {section!r}")
-        for section in ("warnings", "reasons"):
+        sections = ("urgency", "red_flags", "causes", "recommendations", "questions")
+        for section in (*sections, "warnings", "reasons"):
             if not isinstance(catalog.get(section), Mapping):
                 need(f"catalog needs a section {section!r}")
         general = catalog.get("general")
@@ -267,6 +284,7 @@ class Assessor:
                         findings.append(
                             Finding(table.file, rule.id, f"no question text for {inp!r}")
                         )
+                findings.extend(_placeholder_findings(table.file, rule, catalog))
         return findings
 
     def _build_vocabulary(self) -> dict[str, Any]:

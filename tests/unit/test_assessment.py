@@ -331,3 +331,11 @@ def test_a_list_answer_reads_as_words(assessor: Assessor) -> None:
     assert guarding["explanation"].startswith(
         "You said these parts feel tight: lower back, hips and core."
     )
+
+
+def test_a_text_quoting_an_untested_answer_is_refused(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    # "fever" is given by rf_inf_fever, which tests only systemic.fever, not the pain level.
+    _edit_catalog(rules, lambda c: c["reasons"].update(fever="Fever with pain {pain.level}."))
+    with pytest.raises(RuleError, match="rf_inf_fever: text quotes 'pain.level'"):
+        load_assessor(rules)
