@@ -172,7 +172,7 @@ def test_500_conforms() -> None:
     class Broken:
         ruleset = state.assessor.ruleset
 
-        def assess(self, request: Any, *, explain: bool = False) -> dict[str, Any]:
+        def assess(self, request: Any, **options: Any) -> dict[str, Any]:
             raise RuntimeError("boom")
 
     app.extensions["popcheck"] = replace(state, assessor=Broken())

@@ -367,7 +367,7 @@ def test_500_is_generic() -> None:
     class Broken:
         ruleset = get_state(app).assessor.ruleset
 
-        def assess(self, request: Any, *, explain: bool = False) -> dict[str, Any]:
+        def assess(self, request: Any, **options: Any) -> dict[str, Any]:
             raise RuntimeError("secret internals: /etc/passwd")
 
     app.extensions["popcheck"] = replace(get_state(app), assessor=Broken())
