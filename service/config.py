@@ -20,6 +20,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything the app can be configured with; see the README's configuration table."""
+
     rules_dir: Path = DEFAULT_RULES_DIR
     max_body_bytes: int = 65536
     api_keys: tuple[str, ...] = field(default=())
@@ -37,15 +39,30 @@ _ENV: dict[str, str] = {
 }
 
 
+def _looks_like_path(raw: str) -> bool:
+    return raw.startswith(("/", "./", "../", "~"))
+
+
 def _parse_api_keys(raw: str) -> tuple[str, ...]:
-    """Comma-separated keys, or a path to a file with one key per line."""
+    """Comma-separated keys, or a path to a file with one key per line (``#`` comments).
+
+    A value that names a file must name one that exists and holds at least one key: a
+    mistyped secret mount would otherwise become the only valid key (the path itself), or
+    leave the service open.
+    """
     raw = raw.strip()
     if not raw:
         return ()
-    candidate = Path(raw)
-    if "," not in raw and candidate.is_file():
+    candidate = Path(raw).expanduser()
+    if "," not in raw and (candidate.is_file() or _looks_like_path(raw)):
+        if not candidate.is_file():
+            raise ValueError(f"key file {raw} does not exist")
         lines = candidate.read_text(encoding="utf-8").splitlines()
-        return tuple(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+        stripped = (line.strip() for line in lines)
+        keys = tuple(line for line in stripped if line and not line.startswith("#"))
+        if not keys:
+            raise ValueError(f"key file {raw} holds no key")
+        return keys
     return tuple(key.strip() for key in raw.split(",") if key.strip())
 
 
@@ -72,7 +89,7 @@ def _coerce(name: str, value: Any) -> Any:
             if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
                 raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
             return level
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OSError) as exc:
         raise ConfigError(f"{name}: {exc}") from exc
     raise ConfigError(f"unknown setting {name!r}")
 
@@ -80,13 +97,20 @@ def _coerce(name: str, value: Any) -> Any:
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
-    """Defaults, then ``POPCHECK_*`` environment variables, then ``overrides`` (by field name)."""
+    """Defaults, then ``POPCHECK_*`` environment variables, then ``overrides`` (by field name).
+
+    Raises ``ConfigError`` naming the setting when a value cannot be used.
+    """
     env = os.environ if environ is None else environ
     settings = Settings()
     values: dict[str, Any] = {}
     for var, name in _ENV.items():
         if var in env:
-            values[name] = _coerce(name, env[var])
+            try:
+                values[name] = _coerce(name, env[var])
+            except ConfigError as exc:
+                # Name the variable the operator set, not the internal field.
+                raise ConfigError(f"{var}: {str(exc).split(': ', 1)[1]}") from exc
     known = {f.name for f in fields(Settings)}
     for name, value in (overrides or {}).items():
         key = name.lower()
