@@ -101,6 +101,7 @@ def on_starting(server: Any) -> None:
 def post_fork(server: Any, worker: Any) -> None:
     """In each new worker: publish the ruleset it serves (values set in the master are not
     inherited by the per-process metric files)."""
+    metrics.init_process_metrics()
     app = getattr(server.app, "callable", None)
     state = getattr(app, "extensions", {}).get("popcheck") if app is not None else None
     if state is not None:

@@ -35,13 +35,15 @@ from types import FrameType
 from typing import Any
 
 from service.config import ConfigError, load_settings
-from service.observability.drain import DRAIN_FILE_ENV
-from service.observability.jsonlog import configure_process_logging
-from service.observability.metrics import MULTIPROC_ENV
 
 log = logging.getLogger("popcheck.serve")
 
 CONFIG_ENV = "POPCHECK_GUNICORN_CONFIG"
+# prometheus-client's own variable. Deliberately not imported from service.observability:
+# importing prometheus-client with it set creates value files there, so this module (loaded
+# for every ``popcheck`` command) imports the observability package only inside ``serve``,
+# once the directory exists.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 WSGI_TARGET = "service.app:create_app()"
 # The checkout's root when running from the repository (``make run``, editable install). An
 # installed wheel has no ``deploy/`` next to it, so the Docker image sets CONFIG_ENV instead.
@@ -107,11 +109,6 @@ def serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"popcheck serve: {exc}", file=sys.stderr)
         return 2
-    configure_process_logging(settings.log_level)
-    config = gunicorn_config_path()
-    if not config.is_file():
-        log.error("gunicorn config not found", extra={"path": str(config), "env": CONFIG_ENV})
-        return 2
 
     env = dict(os.environ)
     owned_dirs: list[Path] = []
@@ -121,6 +118,21 @@ def serve(args: argparse.Namespace) -> int:
         metrics_dir = Path(tempfile.mkdtemp(prefix="popcheck-metrics-"))
         owned_dirs.append(metrics_dir)
         env[MULTIPROC_ENV] = str(metrics_dir)
+    else:
+        # The app creates value files while gunicorn loads it, before on_starting runs.
+        Path(env[MULTIPROC_ENV]).mkdir(parents=True, exist_ok=True)
+
+    from service.observability.drain import DRAIN_FILE_ENV
+    from service.observability.jsonlog import configure_process_logging
+
+    configure_process_logging(settings.log_level)
+    config = gunicorn_config_path()
+    if not config.is_file():
+        log.error("gunicorn config not found", extra={"path": str(config), "env": CONFIG_ENV})
+        for directory in owned_dirs:
+            shutil.rmtree(directory, ignore_errors=True)
+        return 2
+
     runtime_dir = Path(tempfile.mkdtemp(prefix="popcheck-run-"))
     owned_dirs.append(runtime_dir)
     drain_file = runtime_dir / "draining"

@@ -9,8 +9,8 @@
 
 The assess view calls ``record_assessment(body, fired)`` (or leaves the body on
 ``flask.g.assessment`` and the ``(table, rule)`` pairs on ``flask.g.fired_rules`` for the
-after-request hook); either way it is counted once and the urgency goes on the access line. ``/readyz`` turns 503 while
-``is_draining()``: the check is added to the app's ``Readiness``.
+after-request hook); either way it is counted once and the urgency goes on the access line.
+``/readyz`` turns 503 while ``is_draining()``: the check is added to the app's ``Readiness``.
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ def register_observability(app: Flask) -> None:
     app.before_request(_start_request)
     app.after_request(_finish_request)
     app.add_url_rule("/metrics", endpoint="metrics", view_func=_metrics_view, methods=["GET"])
+    metrics.init_process_metrics()
     state = app.extensions.get("popcheck")
     if state is not None:
         state.readiness.add_check(_not_draining)

@@ -84,10 +84,14 @@ RULE_HITS = Counter(
     "Decision-table rules that matched, by table and rule id.",
     ("table", "rule"),
 )
-VALIDATION_ERRORS = Counter(
-    "popcheck_validation_errors",
-    "Requests rejected with 422 because the JSON failed validation.",
-)
+# Every metric above has labels, so prometheus-client creates its value files on first use.
+# A metric without labels would create one at import, i.e. in every ``popcheck`` command that
+# imports this module, even before ``popcheck serve`` has created the directory. This one is
+# therefore built by ``init_process_metrics`` (app creation, and each gunicorn worker).
+_VALIDATION_ERRORS_NAME = "popcheck_validation_errors"
+_VALIDATION_ERRORS_HELP = "Requests rejected with 422 because the JSON failed validation."
+_validation_errors: Counter | None = None
+_init_lock = threading.Lock()
 RULESET_INFO = Gauge(
     "popcheck_ruleset_info",
     "The loaded ruleset (always 1); the labels say which one.",
@@ -130,7 +134,17 @@ def record_request(method: str, route: str, status: int, seconds: float) -> None
         histogram = _duration_children.setdefault(duration_key, HTTP_DURATION.labels(*duration_key))
     histogram.observe(seconds)
     if status == 422:
-        VALIDATION_ERRORS.inc()
+        (_validation_errors or init_process_metrics()).inc()
+
+
+def init_process_metrics() -> Counter:
+    """Create the metrics that have no labels (so they are exported as 0 from the start);
+    returns the validation error counter. Idempotent and thread-safe."""
+    global _validation_errors
+    with _init_lock:
+        if _validation_errors is None:
+            _validation_errors = Counter(_VALIDATION_ERRORS_NAME, _VALIDATION_ERRORS_HELP)
+        return _validation_errors
 
 
 def record_assessment(
