@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from service.config import DEFAULT_RULES_DIR
-from tests.deploy.harness import Processes, status_or_none, wait_until
+from tests.deploy.harness import Processes, request, status_or_none, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -37,3 +37,13 @@ def test_broken_ruleset_never_becomes_ready(procs: Processes, tmp_path: Path) ->
         record["level"] == "CRITICAL" and f"tables/{broken.name}" in record["msg"]
         for record in records
     )
+
+
+def test_a_metrics_directory_that_does_not_exist_yet_is_created(
+    procs: Processes, tmp_path: Path
+) -> None:
+    metrics_dir = tmp_path / "not" / "yet" / "there"
+    instance = procs.serve(extra_env={"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
+    body = request(instance.port, "GET", "/metrics").body.decode()
+    assert "popcheck_validation_errors_total 0.0" in body
+    assert any(metrics_dir.glob("*.db"))
