@@ -1,0 +1,262 @@
+"""HTTP throughput: ``POST /assess`` under ``make run``'s gunicorn configuration
+(``deploy/gunicorn.conf.py``: 2 sync workers, preloaded, JSON logs) against the bare Flask
+app (``bench/_bare_app.py``) under the very same configuration, driven by wrk.
+
+- wrk (Debian's ``wrk``), 64 connections, 2 threads, ``BENCH_SECONDS`` per run (default 30),
+  alternating service and bare app A B A B, each POSTing the same payload mix round-robin
+  (``bench/_wrk.lua``); both servers stay up for the whole run.
+- Per run: req/s, p50/p99, non-2xx (must be 0: a failing endpoint looks fast).
+- The ratio of mean req/s, service / bare (goal: at least 0.85).
+- p99 at about 70% of the service's maximum rate: wrk paced by its ``delay()`` hook
+  (each connection waits between requests; calibrated once), both servers at the same
+  offered rate.
+- RSS of every worker before the first run and after the last (must stay flat).
+
+Only 127.0.0.1; wrk shares the 2 cores with the server, so compare ratios taken in one run,
+not absolute figures across machines. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench._payloads import ROOT, payload_mix
+
+HOST = "127.0.0.1"
+CONNECTIONS = 64
+THREADS = 2
+ROUNDS = 2  # A B A B
+GOAL_RATIO = 0.85
+PACED_SHARE = 0.70
+LUA = ROOT / "bench" / "_wrk.lua"
+CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+
+
+def _seconds() -> int:
+    return max(1, int(os.environ.get("BENCH_SECONDS", "30")))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    """One gunicorn under ``deploy/gunicorn.conf.py`` serving ``target``."""
+
+    name: str
+    target: str
+    workdir: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.port = _free_port()
+        metrics_dir = self.workdir / f"{self.name}-metrics"
+        metrics_dir.mkdir()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("POPCHECK_", "GUNICORN_"))}
+        env.update(
+            {
+                "HOST": HOST,
+                "PORT": str(self.port),
+                "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+                "POPCHECK_DRAIN_FILE": str(self.workdir / f"{self.name}-draining"),
+                **self.extra_env,
+            }
+        )
+        log = (self.workdir / f"{self.name}.log").open("wb")
+        with log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), self.target],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited; see {self.workdir / self.name}.log")
+            if len(self.workers()) >= 2 and self._answers():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not start within 30 s")
+
+    def _answers(self) -> bool:
+        request = urllib.request.Request(
+            f"http://{HOST}:{self.port}/assess",
+            data=b'{"age":40}',
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=2) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def workers(self) -> list[int]:
+        if self.process is None:
+            return []
+        pids: list[int] = []
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            try:
+                pids += [int(pid) for pid in (task / "children").read_text().split()]
+            except FileNotFoundError:
+                continue
+        return sorted(pids)
+
+    def rss_mib(self) -> dict[int, float]:
+        sizes = {}
+        for pid in self.workers():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes[pid] = int(line.split()[1]) / 1024
+        return sizes
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def _wrk(wrk: str, port: int, payloads: Path, seconds: int, delay_ms: int = 0) -> dict[str, Any]:
+    env = {**os.environ, "WRK_DELAY_MS": str(delay_ms)}
+    command = [
+        wrk,
+        f"-t{THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        f"http://{HOST}:{port}/assess",
+        "--",
+        str(payloads),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=seconds + 60)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    if result.returncode != 0 or not lines:
+        raise RuntimeError(f"wrk failed ({result.returncode}): {result.stderr or result.stdout}")
+    figures: dict[str, Any] = json.loads(lines[-1])
+    figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    return figures
+
+
+def _line(label: str, figures: dict[str, Any]) -> str:
+    errors = figures["connect"] + figures["read"] + figures["write"] + figures["timeout"]
+    return (
+        f"  {label:<18}{figures['rps']:>9.0f} req/s   p50 {figures['p50_us'] / 1000:6.2f} ms"
+        f"   p99 {figures['p99_us'] / 1000:7.2f} ms   non-2xx {figures['non2xx']}"
+        f"   socket errors {errors}"
+    )
+
+
+def _rss(label: str, sizes: dict[int, float]) -> str:
+    shown = ", ".join(f"{pid}: {mib:.1f}" for pid, mib in sizes.items())
+    return f"  {label:<18}worker RSS MiB {shown}"
+
+
+def main() -> None:
+    """Start both servers, run wrk A B A B and paced, print every figure."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("wrk is not installed (apt-get install wrk): HTTP benchmark skipped")
+        return
+    from bench.inprocess import mean_answer_bytes
+
+    seconds = _seconds()
+    workdir = Path(tempfile.mkdtemp(prefix="popcheck-bench-"))
+    payloads = payload_mix()
+    payload_file = workdir / "payloads.jsonl"
+    payload_file.write_bytes(b"\n".join(payloads) + b"\n")
+    size = mean_answer_bytes(payloads)
+    service = Server("service", "service.app:create_app()", workdir)
+    bare = Server(
+        "bare", "bench._bare_app:create_app()", workdir, {"BENCH_BARE_BODY_BYTES": str(size)}
+    )
+    try:
+        for server in (service, bare):
+            server.start()
+        # Warm both (first requests fault in pages, fill caches) before measuring memory.
+        for server in (service, bare):
+            _wrk(wrk, server.port, payload_file, 2)
+        rss_before = {server.name: server.rss_mib() for server in (service, bare)}
+        workers_before = {server.name: server.workers() for server in (service, bare)}
+
+        print(
+            f"wrk {CONNECTIONS} connections, {THREADS} threads, {seconds} s per run, "
+            f"{len(payloads)} payloads round-robin, bare answer {size} bytes; "
+            f"gunicorn -c {CONFIG.relative_to(ROOT)}"
+        )
+        runs: dict[str, list[dict[str, Any]]] = {"service": [], "bare": []}
+        for round_ in range(ROUNDS):
+            for server in (service, bare):
+                figures = _wrk(wrk, server.port, payload_file, seconds)
+                runs[server.name].append(figures)
+                print(_line(f"{server.name} run {round_ + 1}", figures))
+
+        mean_rps = {name: statistics.mean(f["rps"] for f in done) for name, done in runs.items()}
+        ratio = mean_rps["service"] / mean_rps["bare"]
+        verdict = "meets" if ratio >= GOAL_RATIO else "misses"
+        non2xx = sum(f["non2xx"] for done in runs.values() for f in done)
+        print(
+            f"service/bare req/s: {mean_rps['service']:.0f} / {mean_rps['bare']:.0f} = "
+            f"{ratio:.2f} (goal >= {GOAL_RATIO}: {verdict}); non-2xx over all runs: {non2xx}"
+        )
+
+        target = PACED_SHARE * mean_rps["service"]
+        print(
+            f"paced at ~{PACED_SHARE:.0%} of the service's max ({target:.0f} req/s offered), "
+            "wrk delay() per connection, calibrated on the service:"
+        )
+        delay_ms = _calibrate(wrk, service.port, payload_file, target)
+        for server in (service, bare):
+            figures = _wrk(wrk, server.port, payload_file, max(5, seconds // 2), delay_ms)
+            share = figures["rps"] / mean_rps["service"]
+            print(_line(f"{server.name} paced", figures) + f"   ({share:.0%} of service max)")
+
+        rss_after = {server.name: server.rss_mib() for server in (service, bare)}
+        for server in (service, bare):
+            print(_rss(f"{server.name} before", rss_before[server.name]))
+            print(_rss(f"{server.name} after", rss_after[server.name]))
+            if server.workers() != workers_before[server.name]:
+                print(f"  {server.name}: WORKERS CHANGED during the run (crash or timeout)")
+    finally:
+        for server in (service, bare):
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _calibrate(wrk: str, port: int, payloads: Path, target: float) -> int:
+    """The per-connection delay (ms) that offers about ``target`` req/s.
+
+    Each connection cycles delay + latency, so the first guess (connections / target) ends
+    up a little slow; one short probe measures the latency share and corrects for it.
+    """
+    cycle_ms = CONNECTIONS * 1000 / target
+    probe = _wrk(wrk, port, payloads, 3, max(1, round(cycle_ms)))
+    latency_ms = max(0.0, CONNECTIONS * 1000 / probe["rps"] - round(cycle_ms))
+    return max(1, round(cycle_ms - latency_ms))

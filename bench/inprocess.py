@@ -1,0 +1,125 @@
+"""In-process cost: ``POST /assess`` through Flask's test client against the bare Flask app
+(``bench/_bare_app.py``: parse the JSON, return a fixed body of the same size) on the same
+payload mix, interleaved request by request, medians side by side.
+
+The difference is what popcheck adds to a request on top of Flask itself (goal: at most
+60 µs). A breakdown of the service's own stages, called directly, follows, to show where
+that time goes. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bench import _bare_app
+from bench._payloads import examples, payload_mix
+
+ROUNDS = int(os.environ.get("BENCH_INPROCESS_ROUNDS", "40"))
+GOAL_US = 60.0
+
+
+def _median_us(samples: Sequence[int]) -> float:
+    return statistics.median(samples) / 1000
+
+
+def _p90_us(samples: Sequence[int]) -> float:
+    return sorted(samples)[int(len(samples) * 0.9)] / 1000
+
+
+def _stage(call: Callable[[Any], Any], inputs: Sequence[Any], rounds: int) -> float:
+    clock = time.perf_counter_ns
+    samples = []
+    for _ in range(rounds):
+        for item in inputs:
+            started = clock()
+            call(item)
+            samples.append(clock() - started)
+    return _median_us(samples)
+
+
+def mean_answer_bytes(payloads: Sequence[bytes]) -> int:
+    """The mean size of the service's answers to ``payloads`` (the bare app's body size);
+    raises if any payload is refused, since the mix must be all valid requests."""
+    from service.app import create_app
+
+    client = create_app({"TESTING": True}).test_client()
+    sizes = []
+    for body in payloads:
+        response = client.post("/assess", data=body, content_type="application/json")
+        if response.status_code != 200:
+            raise RuntimeError(f"payload refused ({response.status_code}): {body[:200]!r}")
+        sizes.append(len(response.get_data()))
+    return round(statistics.mean(sizes))
+
+
+def main() -> None:
+    """Print the side-by-side medians and the stage breakdown."""
+    from service.app import create_app
+
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # in-process registry, as in tests
+    payloads = payload_mix()
+    service = create_app({"TESTING": True}).test_client()
+
+    size = mean_answer_bytes(payloads)
+    bare = _bare_app.create_app(size).test_client()
+
+    def post(client: Any, body: bytes) -> None:
+        client.post("/assess", data=body, content_type="application/json").close()
+
+    for _ in range(3):  # warm both (imports, caches, branch predictors)
+        for body in payloads:
+            post(service, body)
+            post(bare, body)
+
+    clock = time.perf_counter_ns
+    ours: list[int] = []
+    theirs: list[int] = []
+    for round_ in range(ROUNDS):
+        for body in payloads:
+            # Alternate which goes first so neither always runs on a warmer cache.
+            pair = ((service, ours), (bare, theirs))
+            for client, samples in pair if round_ % 2 == 0 else reversed(pair):
+                started = clock()
+                post(client, body)
+                samples.append(clock() - started)
+
+    ours_us, theirs_us = _median_us(ours), _median_us(theirs)
+    added = ours_us - theirs_us
+    verdict = "meets" if added <= GOAL_US else "misses"
+    print(
+        f"payload mix: {len(payloads)} requests ({len(examples())} personas + generated), "
+        f"{ROUNDS} rounds, mean answer {size} bytes"
+    )
+    print(f"{'':<28}{'p50 µs':>10}{'p90 µs':>10}")
+    print(f"{'service (test client)':<28}{ours_us:>10.1f}{_p90_us(ours):>10.1f}")
+    print(f"{'bare Flask (test client)':<28}{theirs_us:>10.1f}{_p90_us(theirs):>10.1f}")
+    print(
+        f"service adds {added:.1f} µs per request at the median "
+        f"(goal <= {GOAL_US:.0f} µs: {verdict})"
+    )
+
+    _breakdown(payloads)
+
+
+def _breakdown(payloads: Sequence[bytes]) -> None:
+    """The service's stages called directly, median per request over the mix."""
+    from service.api.assess import load_request
+    from service.api.body import parse_json_object
+    from service.assessment import load_assessor
+    from service.config import DEFAULT_RULES_DIR
+
+    assessor = load_assessor(DEFAULT_RULES_DIR)
+    documents = [parse_json_object(body) for body in payloads]
+    loaded = [load_request(document) for document in documents]
+    results = [assessor.assess(request) for request in loaded]
+    rounds = max(5, ROUNDS // 2)
+    print("stages, called directly (median µs per request):")
+    print(f"  parse JSON          {_stage(parse_json_object, payloads, rounds):8.1f}")
+    print(f"  validate (schema)   {_stage(load_request, documents, rounds):8.1f}")
+    print(f"  assess (rules)      {_stage(assessor.assess, loaded, rounds):8.1f}")
+    print(f"  encode JSON         {_stage(json.dumps, results, rounds):8.1f}")
