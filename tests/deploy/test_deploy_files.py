@@ -3,9 +3,9 @@ and the cross-file facts no linter checks (non-root USER, probe paths, shutdown 
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import runpy
 import shutil
 import subprocess
 import sys
@@ -43,8 +43,30 @@ def _documents() -> dict[str, dict[str, Any]]:
     return documents
 
 
+_DUMP_SETTINGS = """
+import json, runpy, sys
+settings = runpy.run_path(sys.argv[1])
+print(json.dumps({
+    name: ("<callable>" if callable(value) else value)
+    for name, value in settings.items()
+    if not name.startswith("_")
+    and (callable(value) or isinstance(value, (int, float, str, list, dict)))
+}, default=str))
+"""
+
+
 def _gunicorn_settings() -> dict[str, Any]:
-    return runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    # In a child process: the config patches gunicorn and sets sys.excepthook when loaded.
+    result = subprocess.run(
+        [sys.executable, "-c", _DUMP_SETTINGS, str(DEPLOY / "gunicorn.conf.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={key: value for key, value in os.environ.items() if not key.startswith("GUNICORN")},
+    )
+    settings: dict[str, Any] = json.loads(result.stdout)
+    return settings
 
 
 def test_dockerfile_passes_hadolint() -> None:
@@ -139,8 +161,8 @@ def test_gunicorn_config_settings() -> None:
     assert settings["worker_tmp_dir"] == "/dev/shm"
     assert settings["control_socket_disable"] is True
     assert settings["max_requests"] == 0
-    for hook in ("on_starting", "post_fork", "child_exit"):
-        assert callable(settings[hook])
+    for hook in ("on_starting", "post_fork", "worker_exit", "child_exit"):
+        assert settings[hook] == "<callable>"
     assert settings["logconfig_dict"]["root"]["handlers"] == ["json"]
 
 
