@@ -19,6 +19,7 @@ is prepared once in ``Assessor.__init__``.
 
 from __future__ import annotations
 
+import copy
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -333,7 +334,8 @@ class Assessor:
         """The body of ``GET /rules``: the ruleset's description plus the vocabulary of every id
         the service can return, with labels, by kind."""
         body = dict(self.ruleset.describe())
-        body["vocabulary"] = self._vocabulary
+        # A copy: the Assessor is shared between threads, and a caller may edit what it gets.
+        body["vocabulary"] = copy.deepcopy(self._vocabulary)
         return body
 
     def assess(

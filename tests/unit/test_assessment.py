@@ -339,3 +339,8 @@ def test_a_text_quoting_an_untested_answer_is_refused(tmp_path: Path) -> None:
     _edit_catalog(rules, lambda c: c["reasons"].update(fever="Fever with pain {pain.level}."))
     with pytest.raises(RuleError, match="rf_inf_fever: text quotes 'pain.level'"):
         load_assessor(rules)
+
+
+def test_describe_hands_out_a_copy(assessor: Assessor) -> None:
+    assessor.describe()["vocabulary"]["urgency"].clear()
+    assert len(assessor.describe()["vocabulary"]["urgency"]) == 5
