@@ -29,6 +29,27 @@ def test_spec_is_valid_openapi_3_1() -> None:
     validate_spec(SPEC)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML keeps the last of two equal keys without a word; a spec must not."""
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    keys = [loader.construct_object(key) for key, _ in node.value]
+    repeated = sorted({str(key) for key in keys if keys.count(key) > 1})
+    assert not repeated, f"openapi.yaml line {node.start_mark.line + 1} repeats {repeated}"
+    return dict(loader.construct_pairs(node))
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _unique_mapping,  # type: ignore[arg-type]
+)
+
+
+def test_spec_has_no_repeated_keys() -> None:
+    assert yaml.load(SPEC_PATH.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) == SPEC
+
+
 def test_packaged_copy_is_the_root_file() -> None:
     assert load_spec() == SPEC_PATH.read_bytes(), (
         "service/api/openapi.yaml (served) differs from openapi.yaml (edited): "
