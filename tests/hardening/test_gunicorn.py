@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -336,5 +337,6 @@ def test_schemathesis_cli_against_gunicorn(gunicorn_server: Serve, tmp_path: Pat
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
-    # Exit 0 also when nothing was tested (an empty selection): make sure something was.
-    assert "Tested: 12" in output or "Tested:" in output, output[-2000:]
+    # Exit 0 also when nothing was tested (an empty selection): make sure everything was.
+    tested = re.search(r"Tested: (\d+)", output)
+    assert tested is not None and int(tested.group(1)) >= 12, output[-2000:]
