@@ -62,7 +62,10 @@ def test_readme_example_request_gives_the_response_shown(client: FlaskClient) ->
     assert response.status_code == 200, response.get_data(as_text=True)
     real = response.get_json()
     assert _shape(real) == _shape(shown)
-    assert _ids(real) == _ids(shown), "README.md shows another answer than the service gives"
+    assert _ids(real) == _ids(shown), (
+        "README.md shows another answer than the service now gives: run its curl example "
+        "(make run) and paste the new response, pretty-printed, into the json block"
+    )
     assert real["ruleset"]["name"] == shown["ruleset"]["name"]
 
 
