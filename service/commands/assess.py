@@ -41,9 +41,10 @@ EXIT_INVALID = 2
 class InvalidRequest(Exception):
     """The request could not be read or failed validation; ``lines`` say why, one per problem."""
 
-    def __init__(self, lines: Sequence[str]) -> None:
+    def __init__(self, lines: Sequence[str], headline: str = "the request is not valid") -> None:
         super().__init__("\n".join(lines))
         self.lines = tuple(lines)
+        self.headline = headline
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         request = load_request(_read_source(args.file))
     except InvalidRequest as exc:
-        _print_problems("the request is not valid", exc.lines)
+        _print_problems(exc.headline, exc.lines)
         return EXIT_INVALID
     try:
         rules_dir = args.rules if args.rules is not None else load_settings().rules_dir
@@ -139,7 +140,8 @@ def load_request(text: str) -> dict[str, Any]:
     try:
         document = parse_json_object(text.encode("utf-8", "surrogateescape"))
     except BadRequest as exc:
-        raise InvalidRequest([str(exc.description)]) from None
+        # The reader speaks of an HTTP body; here the body is the request file.
+        raise InvalidRequest([str(exc.description).replace("The body", "The request", 1)]) from None
     try:
         loaded: dict[str, Any] = AssessmentRequestSchema().load(document)
     except ValidationError as exc:
@@ -163,7 +165,7 @@ def _read_source(name: str) -> str:
     try:
         return Path(name).read_text(encoding="utf-8", errors="surrogateescape")
     except OSError as exc:
-        raise InvalidRequest([_os_error(exc)]) from None
+        raise InvalidRequest([_os_error(exc)], headline="cannot read the request") from None
 
 
 def _os_error(exc: OSError) -> str:

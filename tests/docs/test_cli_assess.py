@@ -134,6 +134,7 @@ def test_missing_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path
     missing = tmp_path / "nope.json"
     status, _, err = run_cli(capsys, str(missing))
     assert status == 2
+    assert err.startswith("popcheck assess: cannot read the request:")
     assert str(missing) in err
 
 
