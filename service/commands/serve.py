@@ -35,15 +35,13 @@ from types import FrameType
 from typing import Any
 
 from service.config import ConfigError, load_settings
+from service.observability.drain import DRAIN_FILE_ENV
+from service.observability.jsonlog import configure_process_logging
+from service.observability.metrics import MULTIPROC_ENV
 
 log = logging.getLogger("popcheck.serve")
 
 CONFIG_ENV = "POPCHECK_GUNICORN_CONFIG"
-# prometheus-client's own variable. Deliberately not imported from service.observability:
-# importing prometheus-client with it set creates value files there, so this module (loaded
-# for every ``popcheck`` command) imports the observability package only inside ``serve``,
-# once the directory exists.
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 WSGI_TARGET = "service.app:create_app()"
 # The checkout's root when running from the repository (``make run``, editable install). An
 # installed wheel has no ``deploy/`` next to it, so the Docker image sets CONFIG_ENV instead.
@@ -104,11 +102,13 @@ class _Supervisor:
 
 def serve(args: argparse.Namespace) -> int:
     """Start gunicorn under the drain supervisor; returns gunicorn's exit status."""
+    configure_process_logging()
     try:
         settings = load_settings()
     except ConfigError as exc:
-        print(f"popcheck serve: {exc}", file=sys.stderr)
+        log.error("invalid setting: %s", exc)
         return 2
+    logging.getLogger().setLevel(settings.log_level)
 
     env = dict(os.environ)
     owned_dirs: list[Path] = []
@@ -122,10 +122,6 @@ def serve(args: argparse.Namespace) -> int:
         # The app creates value files while gunicorn loads it, before on_starting runs.
         Path(env[MULTIPROC_ENV]).mkdir(parents=True, exist_ok=True)
 
-    from service.observability.drain import DRAIN_FILE_ENV
-    from service.observability.jsonlog import configure_process_logging
-
-    configure_process_logging(settings.log_level)
     config = gunicorn_config_path()
     if not config.is_file():
         log.error("gunicorn config not found", extra={"path": str(config), "env": CONFIG_ENV})
