@@ -49,13 +49,17 @@ workers = int(os.environ.get("WORKERS", "2"))
 threads = int(os.environ.get("THREADS", "1"))
 
 # Worker class: sync, chosen by measuring POST /assess (real ruleset, realistic body) with wrk,
-# 16 connections, 4-5 s runs alternated sync / gthread on this 2-core machine (Nov 2026):
-#   req/s, sync 2 vs gthread 2x4, five pairs: 1049/951, 859/936, 1949/1761, 1508/1435, 1019/1065
-#   (median ratio 1.05 for sync); p99 lower for sync in 3 of 5 pairs (25 vs 52-78 ms when
-#   quiet). 4 sync workers reached 0.4-0.7x of 2. An assessment is pure CPU with nothing to
-#   wait on, so threads only add GIL handoffs. sync ignores keep-alive and one slow client holds
-#   a worker: HAProxy buffers whole requests (deploy/haproxy.cfg), so workers only see complete
-#   ones. Set WORKER_CLASS=gthread and THREADS>1 to serve slow clients directly.
+# 16 connections, 4-5 s runs alternating sync / gthread on this shared 2-core machine (Nov 2026).
+# req/s sync 2 vs gthread 2x4, and p99:
+#   before the request fast path: 1049/951, 859/936, 1949/1761, 1508/1435, 1019/1065 (median
+#     ratio 1.05); p99 lower for sync in 3 of 5 pairs;
+#   after it: 1192/1286, 1238/1776, 1910/1843, 1597/1664 (median 0.95); p99 sync 18-27 ms,
+#     gthread 35-60 ms in every pair.
+# Throughput is a tie within the noise; sync's tail is half of gthread's. 4 sync workers reached
+# 0.4-0.7x of 2. An assessment is pure CPU with nothing to wait on, so threads only add GIL
+# handoffs. sync ignores keep-alive and one slow client holds a worker: HAProxy buffers whole
+# requests (deploy/haproxy.cfg), so workers only see complete ones. Set WORKER_CLASS=gthread and
+# THREADS>1 to face slow clients directly.
 worker_class = os.environ.get("WORKER_CLASS", "sync")
 
 # Load the app (and compile the ruleset) once in the master: a broken ruleset stops gunicorn
