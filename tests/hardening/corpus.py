@@ -461,6 +461,29 @@ def odd_methods() -> Iterator[Hostile]:
         )
 
 
+EXPLAIN_DETAIL = "The query parameter 'explain' must be 'true' or 'false'."
+
+
+def odd_queries() -> Iterator[Hostile]:
+    """``explain`` is ``true`` or ``false`` (any case) and nothing else; other parameters
+    are ignored, even when their percent-encoding is broken."""
+    body = b'{"age":40}'
+    for query in (
+        "explain=%FF",
+        "explain=%00",
+        "explain=",
+        "explain",
+        "explain=true%20",
+        "explain=%20true",
+        "explain=tru%C3%A9",
+        "explain=1",
+        "explain=" + "t" * 3000,
+    ):
+        yield Hostile(f"query-{query[:40]}", body, 400, EXPLAIN_DETAIL, path=f"/assess?{query}")
+    for query in ("explain=TRUE", "explain=False", "x=%zz&explain=false", "EXPLAIN=nope"):
+        yield Hostile(f"query-{query}", body, 200, path=f"/assess?{query}")
+
+
 def big_bodies() -> Iterator[Hostile]:
     """Over the default 64 KiB limit (sent with a ``Content-Length``; chunked is in the
     transport-specific tests)."""
@@ -494,6 +517,7 @@ def corpus() -> list[Hostile]:
         *wrong_types(),
         *content_types(),
         *odd_methods(),
+        *odd_queries(),
         *big_bodies(),
     ]
     ids = [case.id for case in cases]
