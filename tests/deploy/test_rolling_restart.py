@@ -152,5 +152,6 @@ def test_rolling_restart_behind_haproxy_loses_no_request(procs: Processes, tmp_p
         _restart(b, "b", stats_socket, load)
     assert lb.poll() is None, (tmp_path / "haproxy.log").read_text()[-2000:]
 
+    print(f"rolling restart through HAProxy: {dict(load.outcomes)}")  # shown with pytest -rP
     assert load.count("bad status") + load.count("error") == 0, load.failures
     assert load.count() > 300
