@@ -238,6 +238,8 @@ class Processes:
                 "POPCHECK_DRAIN_SECONDS": str(drain_seconds),
                 "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
                 "POPCHECK_LOG_LEVEL": "INFO",
+                # serve's own temporary directories land here, even when teardown SIGKILLs it.
+                "TMPDIR": str(self.workdir),
             }
         )
         env.update(extra_env or {})
