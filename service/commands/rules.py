@@ -6,6 +6,7 @@
   assessment-level golden cases, then reports **rule coverage**: rules that nothing fired.
 - ``export --format jdm [DIR] [-o FILE]`` writes a GoRules JDM decision graph to open and
   simulate in GoRules' editor.
+- ``schema`` prints the JSON Schemas of the files, for editors.
 
 ``DIR`` defaults to the rules shipped in the package.
 """
@@ -34,7 +35,7 @@ from service.engine import (
 )
 from service.engine.jdm import export_jdm
 from service.engine.loader import validate
-from service.engine.schema import SCENARIO_SCHEMA
+from service.engine.schema import SCENARIO_SCHEMA, SCHEMAS
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -87,6 +88,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "-o", "--output", type=Path, default=None, metavar="FILE", help="default: stdout"
     )
     export.set_defaults(func=run_export)
+
+    schema = actions.add_parser(
+        "schema",
+        help="print the JSON Schemas of the rules files",
+        description="Print the JSON Schemas (ruleset, table, catalog, scenario) as JSON.",
+    )
+    schema.set_defaults(func=run_schema)
 
 
 def _dir_argument(parser: argparse.ArgumentParser) -> None:
@@ -241,6 +249,12 @@ def run_export(args: argparse.Namespace) -> int:
     else:
         args.output.write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    """Print every schema, keyed by file kind."""
+    print(json.dumps(SCHEMAS, indent=2))
     return EXIT_OK
 
 

@@ -1,12 +1,12 @@
 """JSON Schemas of the files in a rules directory (draft 2020-12).
 
-``docs/rules.md`` embeds these documents verbatim (a test keeps them in step), so editors
-that understand JSON Schema can validate tables while authors type.
+``docs/rules.md`` embeds the table schema verbatim (a test keeps it in step) and
+``popcheck rules schema`` prints them all, so editors that understand JSON Schema can
+validate files while authors type.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, Final
 
 _CELL: Final[dict[str, Any]] = {"type": ["string", "number", "boolean", "null"]}
@@ -158,7 +158,3 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
     "catalog": CATALOG_SCHEMA,
     "scenario": SCENARIO_SCHEMA,
 }
-
-
-if __name__ == "__main__":  # pragma: no cover - a convenience for editors
-    print(json.dumps(SCHEMAS, indent=2))
