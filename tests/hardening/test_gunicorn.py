@@ -293,6 +293,10 @@ def test_the_workers_are_as_fast_after_the_corpus(gunicorn_server: Serve) -> Non
     assert status_of(raw_exchange(port, CHUNKED_HEAD, [b"zz\r\n{}\r\n0\r\n\r\n"])) == 400
 
     after = statistics.median(normal_latencies(port, 40))
+    if after >= 3 * before + 0.002:
+        # A worker made slower stays slower; a neighbour stealing the CPU for a moment does
+        # not, so one fresh batch tells the two apart.
+        after = min(after, statistics.median(normal_latencies(port, 40)))
     # Same processes: no worker crashed, was killed for a timeout or recycled.
     assert worker_pids(gunicorn_server) == workers_before
     # Generous so it cannot flake on a shared 2-core machine, tight enough to catch a worker
