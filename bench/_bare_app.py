@@ -21,7 +21,7 @@ DEFAULT_BODY_BYTES = 3900
 
 
 def fixed_body(size: int) -> bytes:
-    """A JSON object of exactly ``size`` bytes (at least the 12 of ``{"pad": ""}``)."""
+    """A JSON object of exactly ``size`` bytes (at least the 10 of ``{"pad":""}``)."""
     overhead = len(b'{"pad":""}')
     return b'{"pad":"' + b"x" * max(0, size - overhead) + b'"}'
 

@@ -1,0 +1,37 @@
+"""What ``make bench`` compares must stay comparable: every payload in its mix is a valid
+request (a refused one would make the service look fast), and the bare app answers with
+exactly the bytes it is told to."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask.testing import FlaskClient
+
+from bench import _bare_app
+from bench._payloads import examples, payload_mix
+
+
+def test_every_bench_payload_is_assessed(shared_client: FlaskClient) -> None:
+    payloads = payload_mix()
+    assert len(payloads) == 50
+    assert len(set(payloads)) == len(payloads)
+    for body in payloads:
+        response = shared_client.post("/assess", data=body, content_type="application/json")
+        assert response.status_code == 200, (body, response.get_data(as_text=True)[:300])
+
+
+def test_the_mix_starts_with_the_personas_and_is_reproducible() -> None:
+    personas = [json.dumps(doc, separators=(",", ":")).encode() for doc in examples()]
+    assert payload_mix()[: len(personas)] == personas
+    assert payload_mix() == payload_mix()
+
+
+@pytest.mark.parametrize("size", [10, 11, 4858])
+def test_bare_app_answers_the_requested_size(size: int) -> None:
+    client = _bare_app.create_app(size).test_client()
+    response = client.post("/assess", data=b'{"age":40}', content_type="application/json")
+    assert response.status_code == 200
+    assert len(response.get_data()) == size
+    json.loads(response.get_data())
