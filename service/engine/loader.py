@@ -228,6 +228,16 @@ def _policy_checks(
             ctx.add(None, f"COLLECT {aggregation} needs an int, number or enum output")
     if policy is HitPolicy.PRIORITY and outputs and outputs[0].type is not OutputType.ENUM:
         ctx.add(None, "PRIORITY ranks by the first output's values, which must be an enum")
+    ranked = policy is HitPolicy.PRIORITY or aggregation in (
+        Aggregation.SUM,
+        Aggregation.MIN,
+        Aggregation.MAX,
+    )
+    if ranked and outputs and outputs[0].has_default and outputs[0].default is None:
+        # A null would have no rank and no sum: every rule must give this output a value.
+        ctx.add(
+            None, f"output {outputs[0].name!r} is ranked or folded, so it cannot default to null"
+        )
 
 
 def compile_table(

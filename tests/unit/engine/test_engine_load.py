@@ -212,6 +212,24 @@ PLANTED: list[tuple[str, list[dict[str, Any]], dict[str, Any], str]] = [
         "tables/t.yaml: -: aggregation SUM is only allowed with COLLECT, not FIRST",
     ),
     (
+        "PRIORITY output defaulting to null",
+        [_simple(hit_policy="PRIORITY", outputs=[{**LEVEL, "default": None}])],
+        {},
+        "tables/t.yaml: -: output 'level' is ranked or folded, so it cannot default to null",
+    ),
+    (
+        "SUM output defaulting to null",
+        [
+            _simple(
+                aggregation="SUM",
+                outputs=[{"name": "n", "type": "int", "default": None}],
+                rules=[rule("r1", {})],
+            )
+        ],
+        {},
+        "tables/t.yaml: -: output 'n' is ranked or folded, so it cannot default to null",
+    ),
+    (
         "cycle between two tables",
         [
             table(
