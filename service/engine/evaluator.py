@@ -278,7 +278,7 @@ def _checker(spec: InputDef) -> Callable[[Any], None]:
     def check_list(value: Any) -> None:
         if not isinstance(value, list | tuple | set | frozenset):
             fail(f"must be a list, got {type(value).__name__}")
-        if not allowed.issuperset(value) or not all(isinstance(v, str) for v in value):
+        if not all(isinstance(v, str) for v in value) or not allowed.issuperset(value):
             fail("holds a value that is not one of its enum values")
 
     match kind:

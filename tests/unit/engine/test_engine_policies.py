@@ -248,6 +248,9 @@ def test_trace_lists_matches_partials_and_near_misses() -> None:
         ({"rom": "stiff"}, "not one of its enum values"),
         ({"tight": "hips"}, "must be a list"),
         ({"tight": ["knees"]}, "not one of its enum values"),
+        ({"tight": [["hips"]]}, "not one of its enum values"),
+        ({"rom": ["full"]}, "not one of its enum values"),
+        ({"age": True}, "must be a number"),
         ({"sitting_hours": float("nan")}, "finite"),
     ],
 )
