@@ -155,6 +155,17 @@ def test_corpus_over_gunicorn(gunicorn_server: Serve) -> None:
             failures.append(f"{case.id}: {str(exc)[:300]}")
     assert failures == []
 
+    # Nothing the corpus sent became an error log, a bare traceback or a copy of a body
+    # (health data): every line is JSON, and words only the bodies contain never appear.
+    time.sleep(0.2)  # let the workers' last lines reach the file
+    lines = gunicorn_server.output_lines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) >= len(CASES)  # one access line per request at least
+    assert [r for r in records if r.get("level") in ("ERROR", "CRITICAL")] == []
+    text = "\n".join(lines)
+    for word in ("sudden", "k4999", "hamstrings", "extra"):
+        assert word not in text
+
 
 @pytest.mark.parametrize("size", [DEFAULT_LIMIT + 1, TEN_MB])
 def test_big_body_with_content_length(gunicorn_server: Serve, size: int) -> None:
