@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 from pathlib import Path
@@ -11,7 +12,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.engine import Finding, check_ruleset
+from service.engine import (
+    EvaluationError,
+    Finding,
+    Ruleset,
+    check_ruleset,
+    evaluate,
+    load_ruleset,
+)
 from tests.support.engine_rules import FACTS, FIXTURE
 
 SCALARS = st.one_of(
@@ -74,3 +82,18 @@ def test_any_mutation_yields_findings_never_an_exception(
         (root / file).write_text(yaml.safe_dump(_mutate(doc, path, value)))
         findings = check_ruleset(root, FACTS)
         assert all(isinstance(f, Finding) and f.file and f.message for f in findings)
+
+
+@functools.cache
+def _fixture() -> Ruleset:
+    return load_ruleset(FIXTURE, FACTS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(FACTS)), JSON, max_size=len(FACTS)))
+def test_any_facts_evaluate_or_raise_evaluation_error(facts: dict[str, Any]) -> None:
+    """Garbage in is an EvaluationError (a 500 with a reason), never another exception."""
+    try:
+        evaluate(_fixture(), facts, explain=True)
+    except EvaluationError:
+        pass
