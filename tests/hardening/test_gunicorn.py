@@ -268,6 +268,27 @@ def test_broken_chunked_framing_is_400(gunicorn_server: Serve, chunked: bytes) -
     assert json.loads(body) == UNREADABLE
 
 
+@pytest.mark.parametrize("declared", [100, 65_536])
+def test_body_shorter_than_its_content_length_is_400(gunicorn_server: Serve, declared: int) -> None:
+    # The client stops after a complete-looking JSON object and closes its side: the body
+    # is shorter than announced, so it is not what the caller meant to send.
+    sock = socket.create_connection((HOST, gunicorn_server.port), timeout=30)
+    try:
+        sock.sendall(
+            b"POST /assess HTTP/1.1\r\nHost: popcheck\r\nContent-Type: application/json\r\n"
+            b'Content-Length: %d\r\n\r\n{"age":40}' % declared
+        )
+        sock.shutdown(socket.SHUT_WR)
+        reply = b""
+        while data := sock.recv(65536):
+            reply += data
+    finally:
+        sock.close()
+    status, _, _, body = parse_reply(reply)
+    assert status == 400, body[:300]
+    assert json.loads(body) == UNREADABLE
+
+
 def test_chunked_body_cut_short_is_400(gunicorn_server: Serve) -> None:
     sock = socket.create_connection((HOST, gunicorn_server.port), timeout=30)
     try:
