@@ -484,6 +484,41 @@ def odd_queries() -> Iterator[Hostile]:
         yield Hostile(f"query-{query}", body, 200, path=f"/assess?{query}")
 
 
+NOT_FOUND = (
+    "The requested URL was not found on the server. If you entered the URL manually please "
+    "check your spelling and try again."
+)
+
+
+def odd_paths() -> Iterator[Hostile]:
+    """Near-miss paths for the assessment and path traversal out of the docs' files: a
+    problem 404, never a file from elsewhere, never a redirect to somewhere else."""
+    body = b'{"age":40}'
+    # ("//assess" is left out: gunicorn folds the slashes, the test client does not.)
+    for path in ("/assess/", "/ASSESS", "/assess;x", "/assess%00", "/assess%2F"):
+        yield Hostile(f"path-post-{path}", body, 404, NOT_FOUND, path=path)
+    yield Hostile("path-post-escaped-letter", body, 200, path="/%61ssess")
+    for path in (
+        "/docs/../assess",
+        "/docs/..%2f..%2f..%2fetc%2fpasswd",
+        "/docs/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/docs/....//....//etc/passwd",
+        "/docs/%5c..%5c..%5cetc%5cpasswd",
+        "/docs/swagger-ui.css%00.js",
+        "/docs/..",
+        "/docs/%00",
+        "/docs/" + "a" * 2000,
+    ):
+        yield Hostile(
+            f"path-get-{path[:40]}",
+            status=404,
+            detail=NOT_FOUND,
+            method="GET",
+            path=path,
+            content_type=None,
+        )
+
+
 def big_bodies() -> Iterator[Hostile]:
     """Over the default 64 KiB limit (sent with a ``Content-Length``; chunked is in the
     transport-specific tests)."""
@@ -518,6 +553,7 @@ def corpus() -> list[Hostile]:
         *content_types(),
         *odd_methods(),
         *odd_queries(),
+        *odd_paths(),
         *big_bodies(),
     ]
     ids = [case.id for case in cases]
