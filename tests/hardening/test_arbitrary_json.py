@@ -40,14 +40,16 @@ _SETTINGS = settings(
 )
 
 
-def check(client: FlaskClient, document: Any) -> int:
+def check(client: FlaskClient, document: Any, *, explain: bool = False) -> int:
     """Send ``document``; check the answer's shape; return its status."""
-    response = client.post("/assess", data=json.dumps(document), content_type="application/json")
+    path = "/assess?explain=true" if explain else "/assess"
+    response = client.post(path, data=json.dumps(document), content_type="application/json")
     status = response.status_code
     assert status in (200, 400, 422), response.get_data(as_text=True)[:500]
     body = json.loads(response.get_data())
     if status == 200:
         AssessmentSchema().load(body)
+        assert ("trace" in body) is explain
         return status
     assert response.mimetype == PROBLEM_JSON
     assert set(body) == (
@@ -71,11 +73,12 @@ def test_any_json_document(shared_client: FlaskClient, document: Any) -> None:
 
 
 @_SETTINGS
-@given(path=st.sampled_from(FIELD_PATHS), value=JSON_VALUES)
+@given(path=st.sampled_from(FIELD_PATHS), value=JSON_VALUES, explain=st.booleans())
 def test_any_json_value_in_any_field(
-    shared_client: FlaskClient, path: tuple[str, ...], value: Any
+    shared_client: FlaskClient, path: tuple[str, ...], value: Any, explain: bool
 ) -> None:
-    check(shared_client, with_value(path, value))
+    # With explain, the traced evaluation (a separate code path in the engine) runs too.
+    check(shared_client, with_value(path, value), explain=explain)
 
 
 @_SETTINGS
