@@ -115,12 +115,16 @@ class Server:
     def workers(self) -> list[int]:
         if self.process is None:
             return []
+        # The parent field of every /proc/<pid>/stat (the "children" files need a kernel
+        # option not every kernel has). The name may hold spaces: parse after its ")".
         pids: list[int] = []
-        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+        for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
-                pids += [int(pid) for pid in (task / "children").read_text().split()]
-            except FileNotFoundError:
-                continue
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue  # the process ended while we looked
+            if int(fields[1]) == self.process.pid:
+                pids.append(int(stat.parent.name))
         return sorted(pids)
 
     def rss_mib(self) -> dict[int, float]:

@@ -11,7 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.app import create_app
-from tests.deploy.harness import Processes, Serve
+from tests.deploy.harness import Processes, Serve, wait_until
+from tests.hardening.processes import worker_pids
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +32,9 @@ def gunicorn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]
     """``popcheck serve`` as ``make run`` starts it, but on a free 127.0.0.1 port."""
     processes = Processes(tmp_path_factory.mktemp("hardening-gunicorn"))
     try:
-        yield processes.serve("hardening", workers=2, drain_seconds=0)
+        server = processes.serve("hardening", workers=2, drain_seconds=0)
+        # /readyz answers as soon as the first worker is up; the tests want both.
+        wait_until(lambda: len(worker_pids(server)) == 2, 30, "both gunicorn workers")
+        yield server
     finally:
         processes.cleanup()

@@ -32,6 +32,7 @@ from tests.hardening.corpus import (
     Hostile,
     corpus,
 )
+from tests.hardening.processes import rss_kib, worker_pids
 from tests.hardening.test_corpus import check_answer
 
 pytestmark = pytest.mark.slow
@@ -122,28 +123,6 @@ def normal_latencies(port: int, count: int) -> list[float]:
         samples.append(time.perf_counter() - started)
         assert status == 200
     return samples
-
-
-def worker_pids(server: Serve) -> set[int]:
-    """The gunicorn workers under the ``popcheck serve`` supervisor (grandchildren)."""
-    assert server.process is not None
-
-    def children(pid: int) -> set[int]:
-        found: set[int] = set()
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            text = (task / "children").read_text().split()
-            found.update(int(child) for child in text)
-        return found
-
-    masters = children(server.process.pid)
-    return {worker for master in masters for worker in children(master)}
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError(f"no VmRSS for {pid}")
 
 
 def test_corpus_over_gunicorn(gunicorn_server: Serve) -> None:
