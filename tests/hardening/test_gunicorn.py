@@ -206,7 +206,42 @@ PROTOCOL_ODDITIES = {
         431,
         b"POST /assess HTTP/1.1\r\nHost: p\r\nX-Pad: " + b"a" * 10_000 + b"\r\n\r\n",
     ),
+    "too-many-headers": (
+        431,
+        b"POST /assess HTTP/1.1\r\nHost: p\r\n"
+        + b"".join(b"X-H%d: v\r\n" % i for i in range(150))
+        + b"Content-Length: 0\r\n\r\n",
+    ),
+    "uri-too-long": (
+        414,
+        b"POST /assess?" + b"a" * 10_000 + b" HTTP/1.1\r\nHost: p\r\nContent-Length: 0\r\n\r\n",
+    ),
+    "two-content-lengths": (
+        400,
+        b"POST /assess HTTP/1.1\r\nHost: p\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 10\r\nContent-Length: 11\r\n\r\n{"age":40}',
+    ),
+    "not-http": (400, b"GARBAGE\r\n\r\n"),
 }
+
+# Legal HTTP/1.1 framings a careful client may use: each must reach the app and be assessed.
+LEGAL_FRAMINGS = {
+    "chunk-extension": b'Transfer-Encoding: chunked\r\n\r\na;ext=1\r\n{"age":40}\r\n0\r\n\r\n',
+    "trailer-field": b'Transfer-Encoding: chunked\r\n\r\na\r\n{"age":40}\r\n0\r\nX-T: 1\r\n\r\n',
+    "one-byte-chunks": b"Transfer-Encoding: chunked\r\n\r\n"
+    + b"".join(b"1\r\n%c\r\n" % c for c in b'{"age":40}')
+    + b"0\r\n\r\n",
+    "expect-continue": b'Expect: 100-continue\r\nContent-Length: 10\r\n\r\n{"age":40}',
+}
+
+
+@pytest.mark.parametrize("name", LEGAL_FRAMINGS)
+def test_legal_framings_are_assessed(gunicorn_server: Serve, name: str) -> None:
+    head = b"POST /assess HTTP/1.1\r\nHost: p\r\nContent-Type: application/json\r\n"
+    reply = raw_exchange(gunicorn_server.port, head + LEGAL_FRAMINGS[name])
+    # "Expect: 100-continue" gets an interim 100 first; the final answer follows it.
+    final = reply.split(b"HTTP/1.1 100 Continue\r\n\r\n")[-1]
+    assert status_of(final) == 200, reply[:300]
 
 
 @pytest.mark.parametrize("name", PROTOCOL_ODDITIES)
