@@ -139,6 +139,13 @@ def _placeholder_findings(
     ]
 
 
+def _sentences(text: str) -> list[str]:
+    """Split a rendered catalog text after each full stop (the catalog's texts are plain
+    sentences; none contains an abbreviation with a dot)."""
+    parts = text.split(". ")
+    return [part if part.endswith(".") else f"{part}." for part in parts[:-1]] + parts[-1:]
+
+
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
@@ -477,8 +484,12 @@ class Assessor:
         causes: list[dict[str, Any]] = []
         for cause, matches in by_cause.items():
             entry = self.ruleset.catalog["causes"][cause]
+            # Sentence by sentence, so two matched combinations that share a finding
+            # do not say it twice.
             because = _unique(
-                self._reason(str(m.outputs["reason"]), values) for m in _most_specific(matches)
+                sentence
+                for m in _most_specific(matches)
+                for sentence in _sentences(self._reason(str(m.outputs["reason"]), values))
             )
             general = " ".join(str(entry["explanation"]).split())
             likely = any(m.outputs["likelihood"] == "likely" for m in matches)

@@ -171,6 +171,9 @@ def _shape(request: Mapping[str, Any], body: Mapping[str, Any]) -> None:
     keys = [(c["likelihood"] != "likely", -c["score"]) for c in causes]
     assert keys == sorted(keys), "causes are not ranked"
     assert all(0 <= c["score"] <= 1 and c["explanation"] for c in causes)
+    for cause in causes:  # two matched combinations must not repeat a shared finding
+        sentences = cause["explanation"].split(". ")
+        assert len(sentences) == len(set(sentences)), cause["explanation"]
     assert all(set(c["evidence"]) <= set(REQUEST_FIELDS) for c in causes)
     for question in body["questions"]:
         section, _, name = question["field"].rpartition(".")
