@@ -14,7 +14,7 @@ from flask import Flask
 
 from service.api import register_blueprints, register_error_handlers, register_security_headers
 from service.assessment import load_assessor
-from service.config import Settings, load_settings
+from service.config import ConfigError, Settings, load_settings
 from service.observability import register_observability
 from service.state import ServiceState
 
@@ -31,6 +31,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     config = dict(config or {})
     overrides = {k: v for k, v in config.items() if k.lower() in _SETTING_NAMES}
     flask_config = {k: v for k, v in config.items() if k.lower() not in _SETTING_NAMES}
+    # Flask's own keys are upper case; anything else is a mistyped setting (``max_body``),
+    # which must not vanish silently into app.config.
+    mistyped = sorted(k for k in flask_config if not k.isupper())
+    if mistyped:
+        raise ConfigError(f"unknown setting(s): {', '.join(mistyped)}")
 
     settings = load_settings(overrides)
     # No static folder: the API serves no files of its own, and Flask's default

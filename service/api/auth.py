@@ -52,7 +52,8 @@ def require_api_key() -> None:
     Never logs the presented or configured keys.
     """
     keys = get_state().settings.api_keys
-    if not keys:
+    # OPTIONS only reveals the allowed methods, and CORS preflights never carry credentials.
+    if not keys or request.method == "OPTIONS":
         return
     token = _presented_token()
     if token is None:

@@ -96,3 +96,11 @@ def test_key_comparison() -> None:
     assert not key_is_valid("c", ("a", "b"))
     assert not key_is_valid("", ("a",))
     assert not key_is_valid("a", ())
+
+
+def test_options_needs_no_key(client: FlaskClient) -> None:
+    # A CORS preflight carries no credentials; OPTIONS only lists the allowed methods.
+    response = client.options("/assess")
+    assert response.status_code == 200
+    assert set(response.headers["Allow"].split(", ")) >= {"POST", "OPTIONS"}
+    assert client.post("/assess", json={"age": 40}).status_code == 401

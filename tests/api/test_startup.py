@@ -93,3 +93,11 @@ def test_body_limit_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     client = create_app({"TESTING": True}).test_client()
     assert client.post("/assess", json={"age": 40, "onset": "sudden"}).status_code == 413
     assert client.post("/assess", json={"age": 40}).status_code == 200
+
+
+@pytest.mark.parametrize("key", ["max_body", "Rules_Directory", "testing"])
+def test_mistyped_setting_stops_create_app(key: str) -> None:
+    # A lower-case key that names no setting is a typo, not a Flask option: refuse it
+    # rather than let it vanish into app.config.
+    with pytest.raises(ConfigError, match=key):
+        create_app({"TESTING": True, key: 1})
