@@ -75,14 +75,16 @@ def raw_exchange(port: int, head: bytes, body: Iterable[bytes] = ()) -> bytes:
     experience. Returns everything the server sent."""
     sock = socket.create_connection((HOST, port), timeout=30)
     try:
-        sock.sendall(head)
 
         def feed() -> None:
+            # The head goes out from the thread too: for an oversized head (414, 431) the
+            # server may answer and close before the client has finished sending it.
             try:
+                sock.sendall(head)
                 for piece in body:
                     sock.sendall(piece)
             except OSError:
-                pass  # the server answered and closed: expected for refused bodies
+                pass  # the server answered and closed: expected for refused requests
 
         sender = threading.Thread(target=feed, daemon=True)
         sender.start()
