@@ -8,10 +8,12 @@ request body is logged or used as a metric label.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+import orjson
+from flask import Blueprint, Response, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 
@@ -57,6 +59,20 @@ def load_request(document: dict[str, Any]) -> dict[str, Any]:
     return loaded
 
 
+def _encode(body: dict[str, Any]) -> bytes:
+    """The response body as compact UTF-8 JSON, in the pipeline's key order.
+
+    orjson, because encoding was the largest cost of the view after the rules themselves:
+    about 60 µs through ``jsonify`` for a typical 5 KB assessment, 2 µs with orjson (see
+    ``make bench``). Should it ever refuse a value (an integer beyond 64 bits, a key that is
+    not a string), the standard library, which accepts both, writes the body instead.
+    """
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, separators=(",", ":")).encode()
+
+
 @bp.post("/assess")
 def assess() -> Response:
     """Assess one request; ``?explain=true`` adds ``trace``."""
@@ -67,7 +83,7 @@ def assess() -> Response:
     result = state.assessor.assess(facts, explain=explain, fired=fired)
     body = {"id": str(uuid.uuid4()), **result}
     record_assessment(body, fired)
-    return jsonify(body)
+    return Response(_encode(body), mimetype="application/json")
 
 
 @bp.after_request
