@@ -38,6 +38,9 @@ _EXPLAIN_VALUES = {"true": True, "false": False}
 
 
 def _explain_requested() -> bool:
+    # Most calls carry no query string at all: skip werkzeug's parsing of an empty one.
+    if not request.environ.get("QUERY_STRING"):
+        return False
     raw = request.args.get("explain")
     if raw is None:
         return False
