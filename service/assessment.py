@@ -208,6 +208,14 @@ class Assessor:
             for rec_id, entry in catalog["recommendations"].items()
         }
         self._disclaimer = " ".join(str(catalog["general"]["disclaimer"]).split())
+        self._explanations = {
+            cause: " ".join(str(entry["explanation"]).split())
+            for cause, entry in catalog["causes"].items()
+        }
+        self._seek_care = {
+            level: " ".join(str(catalog["urgency"][level]["seek_care"]).split())
+            for level in URGENCY_LEVELS
+        }
         self._cause_order = {
             cause: i for i, cause in enumerate(self._tables["causes"].output("cause").values)
         }
@@ -220,6 +228,22 @@ class Assessor:
             for table in ruleset.tables
             if any(out.name == "level" for out in table.outputs)
         )
+        # For the questions, per request: the rank each rule of a level table gives (a
+        # partial match's outputs are its rule's), and the asked request fields per fact.
+        self._partial_ranks = tuple(
+            (
+                name,
+                {
+                    rule.id: _RANK.get(str(rule.outputs.get("level")), -1)
+                    for rule in self._tables[name].rules
+                },
+            )
+            for name in self._level_tables
+        )
+        self._asked_fields = {
+            fact: tuple(field for field in self._question_fields(fact) if field in self._questions)
+            for fact in FACTS
+        }
         self._vocabulary = self._build_vocabulary()
 
     # ------------------------------------------------------------------ load-time checks
@@ -448,11 +472,10 @@ class Assessor:
             if not found:
                 reasons.append(str(match.outputs["reason"]))
                 rules.append(match.rule_id)
-        entry = self.ruleset.catalog["urgency"][level]
         return {
             "level": level,
             "rank": _RANK[level],
-            "seek_care": " ".join(str(entry["seek_care"]).split()),
+            "seek_care": self._seek_care[level],
             "reasons": _unique(self._reason(key, values) for key in reasons),
             "rule": rules[0] if rules else "",
         }
@@ -491,7 +514,7 @@ class Assessor:
                 for m in _most_specific(matches)
                 for sentence in _sentences(self._reason(str(m.outputs["reason"]), values))
             )
-            general = " ".join(str(entry["explanation"]).split())
+            general = self._explanations[cause]
             likely = any(m.outputs["likelihood"] == "likely" for m in matches)
             score = max(float(m.outputs["score"]) for m in matches)
             causes.append(
@@ -542,15 +565,16 @@ class Assessor:
         self, results: Mapping[str, TableResult], facts: Mapping[str, Any], current: int
     ) -> list[dict[str, str]]:
         raises_to: dict[str, int] = {}
-        for name in self._level_tables:
+        asked = self._asked_fields
+        for name, ranks in self._partial_ranks:
             for partial in results[name].partial:
-                rank = _RANK.get(str(partial.outputs.get("level")), -1)
+                rank = ranks.get(partial.rule_id, -1)
                 if rank <= current:
                     continue
                 for missing in partial.missing:
-                    for field in self._question_fields(missing):
-                        if facts.get(field) is None and field in self._questions:
-                            raises_to[field] = max(rank, raises_to.get(field, -1))
+                    for field in asked.get(missing, ()):
+                        if facts.get(field) is None and raises_to.get(field, -1) < rank:
+                            raises_to[field] = rank
         ordered = sorted(
             raises_to, key=lambda field: (-raises_to[field], self._question_order[field])
         )
