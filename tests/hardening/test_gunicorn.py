@@ -103,6 +103,21 @@ def raw_exchange(port: int, head: bytes, body: Iterable[bytes] = ()) -> bytes:
         sock.close()
 
 
+def send_then_hang_up(port: int, data: bytes) -> bytes:
+    """Send ``data``, close the sending side (a client that stops early), and return
+    everything the server answers."""
+    sock = socket.create_connection((HOST, port), timeout=30)
+    try:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+        return reply
+    finally:
+        sock.close()
+
+
 def chunks(payload: bytes, size: int = 65536) -> Iterator[bytes]:
     """``payload`` as HTTP/1.1 chunked transfer coding."""
     for start in range(0, len(payload), size):
@@ -288,33 +303,19 @@ def test_broken_chunked_framing_is_400(gunicorn_server: Serve, chunked: bytes) -
 def test_body_shorter_than_its_content_length_is_400(gunicorn_server: Serve, declared: int) -> None:
     # The client stops after a complete-looking JSON object and closes its side: the body
     # is shorter than announced, so it is not what the caller meant to send.
-    sock = socket.create_connection((HOST, gunicorn_server.port), timeout=30)
-    try:
-        sock.sendall(
-            b"POST /assess HTTP/1.1\r\nHost: popcheck\r\nContent-Type: application/json\r\n"
-            b'Content-Length: %d\r\n\r\n{"age":40}' % declared
-        )
-        sock.shutdown(socket.SHUT_WR)
-        reply = b""
-        while data := sock.recv(65536):
-            reply += data
-    finally:
-        sock.close()
+    reply = send_then_hang_up(
+        gunicorn_server.port,
+        b"POST /assess HTTP/1.1\r\nHost: popcheck\r\nContent-Type: application/json\r\n"
+        b'Content-Length: %d\r\n\r\n{"age":40}' % declared,
+    )
     status, _, _, body = parse_reply(reply)
     assert status == 400, body[:300]
     assert json.loads(body) == UNREADABLE
 
 
 def test_chunked_body_cut_short_is_400(gunicorn_server: Serve) -> None:
-    sock = socket.create_connection((HOST, gunicorn_server.port), timeout=30)
-    try:
-        sock.sendall(CHUNKED_HEAD + b'ff\r\n{"age":')
-        sock.shutdown(socket.SHUT_WR)  # the client gives up mid-chunk
-        reply = b""
-        while data := sock.recv(65536):
-            reply += data
-    finally:
-        sock.close()
+    # The client gives up mid-chunk.
+    reply = send_then_hang_up(gunicorn_server.port, CHUNKED_HEAD + b'ff\r\n{"age":')
     status, _, _, body = parse_reply(reply)
     assert status == 400, body[:300]
     assert json.loads(body) == UNREADABLE
