@@ -9,12 +9,18 @@ touches is shared and mutable.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from service.engine.codegen import (
+    FactCheck,
+    TableRun,
+    compile_fact_check,
+    compile_table_run,
+    partial_match,
+)
 from service.engine.errors import EvaluationError
 from service.engine.model import (
     Aggregation,
@@ -34,10 +40,8 @@ from service.engine.model import (
 from service.engine.unary import Literals, UnaryTest
 
 _Tests = tuple[tuple[str, Predicate], ...]
-#: A rule, its tests in run order, and its possible partial matches keyed by what is missing.
-_Candidate = tuple[CompiledRule, _Tests, Mapping[tuple[str, ...], PartialMatch]]
-#: Rules testing more inputs than this build their PartialMatch per request instead.
-_PRECOMPUTED_PARTIALS = 6
+#: A rule and its tests in run order.
+_Candidate = tuple[CompiledRule, _Tests]
 Resolver = Callable[[Sequence[Match]], Any]
 Publisher = Callable[[Sequence[Match], Any], Any]
 
@@ -55,6 +59,10 @@ class TablePlan:
     publish: tuple[tuple[str, Publisher], ...]
     #: Position of each input in the table, to report missing inputs in table order.
     order: Mapping[str, int]
+    #: The generated run function over every rule, and one per value of the indexed column
+    #: over the rules that value leaves (see ``service.engine.codegen``).
+    run_all: TableRun
+    runs: Mapping[Any, TableRun]
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,8 @@ class RulesetPlan:
     bools: tuple[str, ...]
     enums: tuple[tuple[str, frozenset[str]], ...]
     checks: tuple[tuple[str, Callable[[Any], None]], ...]
+    #: All of the above as one generated function (see ``codegen.compile_fact_check``).
+    check: FactCheck
 
 
 def _plain(outputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -177,13 +187,13 @@ def _index(
             keys = spec.values
         else:
             continue
-        if not any(spec.name in rule.tests for rule, _, _ in candidates):
+        if not any(spec.name in rule.tests for rule, _ in candidates):
             continue
         index: dict[Any, tuple[_Candidate, ...]] = {}
         for key in keys:
             index[key] = tuple(
-                (rule, tuple(t for t in tests if t[0] != spec.name), partials)
-                for rule, tests, partials in candidates
+                (rule, tuple(t for t in tests if t[0] != spec.name))
+                for rule, tests in candidates
                 if spec.name not in rule.tests or rule.tests[spec.name].fn(key)
             )
         cost = sum(len(c) for c in index.values()) / len(keys)
@@ -192,27 +202,6 @@ def _index(
     if best is None or best[0] >= len(candidates):
         return None, {}
     return best[1], best[2]
-
-
-def _partial(rule: CompiledRule, missing: Sequence[str], order: Mapping[str, int]) -> PartialMatch:
-    return PartialMatch(rule.id, rule.outputs, tuple(sorted(missing, key=order.__getitem__)))
-
-
-def _partials(
-    rule: CompiledRule, run_order: list[str], order: Mapping[str, int]
-) -> dict[tuple[str, ...], PartialMatch]:
-    """Every PartialMatch the rule can produce, keyed by its missing inputs in run order.
-
-    Built once so that a request reporting a question allocates nothing; ``missing``
-    itself is in table order, whatever order the tests run in.
-    """
-    if len(run_order) > _PRECOMPUTED_PARTIALS:
-        return {}
-    return {
-        subset: _partial(rule, subset, order)
-        for size in range(1, len(run_order) + 1)
-        for subset in itertools.combinations(run_order, size)
-    }
 
 
 def _selectivity(test: UnaryTest, spec: InputDef) -> float:
@@ -234,8 +223,7 @@ def build_table_plan(table: CompiledTable, read_by_others: set[str]) -> TablePla
     candidates: list[_Candidate] = []
     for rule in table.rules:
         run_order = sorted(rule.tests, key=lambda name: _selectivity(rule.tests[name], specs[name]))
-        tests = tuple((name, rule.tests[name].fn) for name in run_order)
-        candidates.append((rule, tests, _partials(rule, run_order, order)))
+        candidates.append((rule, tuple((name, rule.tests[name].fn) for name in run_order)))
     index_input, index = _index(table, tuple(candidates))
     stop_at_first, resolve = _policy(table)
     publish = tuple(
@@ -243,7 +231,21 @@ def build_table_plan(table: CompiledTable, read_by_others: set[str]) -> TablePla
         for out in table.outputs
         if f"{table.name}.{out.name}" in read_by_others
     )
-    return TablePlan(tuple(candidates), index_input, index, stop_at_first, resolve, publish, order)
+
+    def generate(subset: Sequence[_Candidate]) -> TableRun:
+        return compile_table_run(table.inputs, subset, stop_at_first)
+
+    return TablePlan(
+        candidates=tuple(candidates),
+        index_input=index_input,
+        index=index,
+        stop_at_first=stop_at_first,
+        resolve=resolve,
+        publish=publish,
+        order=order,
+        run_all=generate(candidates),
+        runs={key: generate(subset) for key, subset in index.items()},
+    )
 
 
 def _checker(spec: InputDef) -> Callable[[Any], None]:
@@ -296,47 +298,26 @@ def build_plan(tables: Sequence[CompiledTable], chained: set[str]) -> RulesetPla
     specs = dict.fromkeys(
         spec for table in tables for spec in table.inputs if spec.name not in chained
     )
+    bools = tuple(dict.fromkeys(s.name for s in specs if s.type is FactType.BOOL))
+    enums = tuple(
+        dict.fromkeys((s.name, frozenset(s.values)) for s in specs if s.type is FactType.ENUM)
+    )
+    others = [s for s in specs if s.type not in (FactType.BOOL, FactType.ENUM)]
+    checks = tuple((s.name, _checker(s), s) for s in others)
     return RulesetPlan(
-        bools=tuple(dict.fromkeys(s.name for s in specs if s.type is FactType.BOOL)),
-        enums=tuple(
-            dict.fromkeys((s.name, frozenset(s.values)) for s in specs if s.type is FactType.ENUM)
-        ),
-        checks=tuple(
-            (s.name, _checker(s)) for s in specs if s.type not in (FactType.BOOL, FactType.ENUM)
-        ),
+        bools=bools,
+        enums=enums,
+        checks=tuple((name, checker) for name, checker, _ in checks),
+        check=compile_fact_check(bools, enums, checks, _fail_bool, _fail_enum),
     )
 
 
-def _run(plan: TablePlan, env: Mapping[str, Any]) -> tuple[list[Match], list[PartialMatch]]:
-    candidates = plan.candidates
-    if plan.index_input is not None:
-        candidates = plan.index.get(env.get(plan.index_input), candidates)
-    get = env.get
-    stop = plan.stop_at_first
-    matches: list[Match] = []
-    partial: list[PartialMatch] = []
-    for rule, tests, partials in candidates:
-        missing: list[str] | None = None
-        for name, fn in tests:
-            value = get(name)
-            if fn(value):
-                continue
-            if value is None:
-                if missing is None:
-                    missing = [name]
-                else:
-                    missing.append(name)
-                continue
-            break  # an answered condition failed: neither a match nor a partial match
-        else:
-            if missing is None:
-                matches.append(rule.match)
-                if stop:
-                    break
-            else:
-                known = partials.get(tuple(missing))
-                partial.append(known or _partial(rule, missing, plan.order))
-    return matches, partial
+def _fail_bool(name: str, value: Any) -> None:
+    raise EvaluationError(f"fact {name!r} must be a bool, got {type(value).__name__}")
+
+
+def _fail_enum(name: str) -> None:
+    raise EvaluationError(f"fact {name!r} is not one of its enum values")
 
 
 def _run_explained(
@@ -347,7 +328,7 @@ def _run_explained(
     matches: list[Match] = []
     partial: list[PartialMatch] = []
     near: list[dict[str, Any]] = []
-    for rule, tests, _ in plan.candidates:
+    for rule, tests in plan.candidates:
         failed: list[str] = []
         missing: list[str] = []
         for name, fn in tests:
@@ -366,7 +347,7 @@ def _run_explained(
                     }
                 )
         elif missing:
-            partial.append(_partial(rule, missing, plan.order))
+            partial.append(partial_match(rule, missing, plan.order))
         else:
             matches.append(rule.match)
             if plan.stop_at_first:
@@ -382,26 +363,19 @@ def evaluate(ruleset: Ruleset, facts: Mapping[str, Any], *, explain: bool = Fals
     hit policy is violated. With ``explain`` the result carries a JSON-ready trace.
     """
     plan: RulesetPlan = ruleset.plan
-    get = facts.get
-    for name in plan.bools:
-        value = get(name)
-        if value is not None and value.__class__ is not bool:
-            raise EvaluationError(f"fact {name!r} must be a bool, got {type(value).__name__}")
-    for name, allowed in plan.enums:
-        value = get(name)
-        if value is not None and (value.__class__ is not str or value not in allowed):
-            raise EvaluationError(f"fact {name!r} is not one of its enum values")
-    for name, check in plan.checks:
-        value = get(name)
-        if value is not None:
-            check(value)
+    plan.check(facts.get)
     env = dict(facts)  # chained outputs are added here; the caller's mapping is untouched
     results: dict[str, TableResult] = {}
     trace: list[dict[str, Any]] | None = [] if explain else None
     for table in ruleset.tables:
         table_plan: TablePlan = table.plan
         if trace is None:
-            matches, partial = _run(table_plan, env)
+            index_input = table_plan.index_input
+            if index_input is None:
+                matches, partial = table_plan.run_all(env)
+            else:
+                run = table_plan.runs.get(env.get(index_input), table_plan.run_all)
+                matches, partial = run(env)
         else:
             matches, partial, near = _run_explained(table, env)
         value = table_plan.resolve(matches)

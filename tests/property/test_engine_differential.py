@@ -223,6 +223,25 @@ def naive_table(
     return matched, outs
 
 
+def naive_partial(
+    doc: dict[str, Any], specs: dict[str, dict[str, Any]], facts: Mapping[str, Any]
+) -> list[tuple[str, tuple[str, ...]]]:
+    """Partial matches by the book: every answered test holds, some unanswered one fails.
+
+    FIRST looks no further than its first match; missing inputs are listed in table order."""
+    order = [spec["name"] for spec in doc["inputs"]]
+    partial: list[tuple[str, tuple[str, ...]]] = []
+    for rid, when in specs.items():
+        failed = [n for n, s in when.items() if not naive_match(s, facts.get(n))]
+        if not failed:
+            if doc["hit_policy"] == "FIRST":
+                break
+            continue
+        if all(facts.get(n) is None for n in failed):
+            partial.append((rid, tuple(sorted(failed, key=order.index))))
+    return partial
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables(), st.lists(facts_strategy(FACTS), min_size=1, max_size=8))
 def test_compiled_evaluator_agrees_with_naive_interpreter(
@@ -237,9 +256,11 @@ def test_compiled_evaluator_agrees_with_naive_interpreter(
             with pytest.raises(EvaluationError):
                 evaluate(ruleset, facts)
             continue
+        partial = naive_partial(doc, specs, facts)
         for explain in (False, True):
             result = evaluate(ruleset, facts, explain=explain).results["t"]
             assert ([m.rule_id for m in result.matches], result.value) == expected
+            assert [(p.rule_id, p.missing) for p in result.partial] == partial
 
 
 def _domain(name: str) -> list[Any]:
