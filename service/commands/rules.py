@@ -32,6 +32,7 @@ from service.engine import (
     check_ruleset,
     evaluate,
     load_ruleset,
+    plain_value,
 )
 from service.engine.jdm import export_jdm
 from service.engine.loader import validate
@@ -188,7 +189,8 @@ def _run_scenario(ruleset: Ruleset, scenario: Mapping[str, Any], fired: set[str]
         if "matched" in expect and matched != expect["matched"]:
             problems.append(f"{name}: matched {matched}, expected {expect['matched']}")
         if "value" in expect and got.value != expect["value"]:
-            problems.append(f"{name}: value {got.value!r}, expected {expect['value']!r}")
+            value = plain_value(got.value)
+            problems.append(f"{name}: value {value!r}, expected {expect['value']!r}")
     return problems
 
 

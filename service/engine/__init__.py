@@ -6,7 +6,7 @@ See ``docs/rules.md`` for the file format.
 """
 
 from service.engine.errors import EngineError, EvaluationError, Finding, RuleError
-from service.engine.evaluator import evaluate
+from service.engine.evaluator import evaluate, plain_value
 from service.engine.model import (
     Aggregation,
     CompiledRule,
@@ -46,5 +46,6 @@ __all__ = [
     "TableResult",
     "check_ruleset",
     "evaluate",
+    "plain_value",
     "load_ruleset",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from service.engine.codegen import (
@@ -80,6 +81,19 @@ class RulesetPlan:
     check: FactCheck
 
 
+def plain_value(value: Any) -> Any:
+    """A table's ``value`` as plain JSON-ready data (dicts instead of read-only views).
+
+    Values hand out the rules' read-only outputs themselves: nobody can edit the ruleset
+    through them, and a request copies nothing. The trace and messages need plain dicts.
+    """
+    if isinstance(value, MappingProxyType):
+        return _plain(value)
+    if isinstance(value, list):
+        return [_plain(item) if isinstance(item, MappingProxyType) else item for item in value]
+    return value
+
+
 def _plain(outputs: Mapping[str, Any]) -> dict[str, Any]:
     """A caller-owned copy of a rule's read-only outputs.
 
@@ -101,7 +115,7 @@ def _policy(table: CompiledTable) -> tuple[bool, Resolver]:
                 if len(matches) > 1:
                     ids = ", ".join(m.rule_id for m in matches)
                     raise EvaluationError(f"table {name!r} is UNIQUE but rules {ids} all match")
-                return _plain(matches[0].outputs) if matches else None
+                return matches[0].outputs if matches else None
 
             return False, unique
         case HitPolicy.ANY:
@@ -116,11 +130,11 @@ def _policy(table: CompiledTable) -> tuple[bool, Resolver]:
                             f"table {name!r} is ANY but rules {matches[0].rule_id} and "
                             f"{other.rule_id} match with different outputs"
                         )
-                return _plain(first)
+                return first
 
             return False, any_
         case HitPolicy.FIRST:
-            return True, lambda matches: _plain(matches[0].outputs) if matches else None
+            return True, lambda matches: matches[0].outputs if matches else None
         case HitPolicy.PRIORITY:
             key = table.outputs[0].name
             rank = {value: i for i, value in enumerate(table.outputs[0].values)}
@@ -129,7 +143,7 @@ def _policy(table: CompiledTable) -> tuple[bool, Resolver]:
                 if not matches:
                     return None
                 # min() keeps the earliest rule among equal ranks: file order breaks ties.
-                return _plain(min(matches, key=lambda m: rank[m.outputs[key]]).outputs)
+                return min(matches, key=lambda m: rank[m.outputs[key]]).outputs
 
             return False, priority
         case HitPolicy.COLLECT:
@@ -140,7 +154,7 @@ def _policy(table: CompiledTable) -> tuple[bool, Resolver]:
 
 
 def _collect(matches: Sequence[Match]) -> Any:
-    return [_plain(m.outputs) for m in matches]
+    return [m.outputs for m in matches]
 
 
 def _aggregate(table: CompiledTable) -> Resolver:
@@ -390,7 +404,7 @@ def evaluate(ruleset: Ruleset, facts: Mapping[str, Any], *, explain: bool = Fals
                     "matched": [{"rule": m.rule_id, "outputs": _plain(m.outputs)} for m in matches],
                     "partial": [{"rule": p.rule_id, "missing": list(p.missing)} for p in partial],
                     "near_misses": near,
-                    "value": value,
+                    "value": plain_value(value),
                 }
             )
     return Evaluation(results, trace)

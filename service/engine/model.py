@@ -117,9 +117,10 @@ class PartialMatch:
 class TableResult:
     """What one table produced.
 
-    ``value`` is what a chained table reads: a list of output dicts for COLLECT and
+    ``value`` is what a chained table reads: a list of output mappings for COLLECT and
     RULE ORDER, the aggregated value for COLLECT with an aggregation, and the single
-    output dict (or ``None``) for UNIQUE, ANY, FIRST and PRIORITY.
+    output mapping (or ``None``) for UNIQUE, ANY, FIRST and PRIORITY. The mappings are the
+    rules' own read-only outputs; ``evaluator.plain_value`` turns them into plain dicts.
     """
 
     table: str
