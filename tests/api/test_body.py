@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from werkzeug.exceptions import BadRequest
 from werkzeug.test import TestResponse
 
+from service.api.body import _parse_strictly, parse_json_object
 from tests.api.support import assert_problem
 
 
@@ -137,3 +144,70 @@ def test_a_bad_request_does_not_disturb_the_next(client: FlaskClient) -> None:
     for body in ("[" * 10_000, '{"age": NaN}', "x" * 70_000):
         assert post(client, body).status_code in {400, 413}
     assert post(client, '{"age": 40}').status_code == 200
+
+
+# JSON text built token by token, so that it can hold what a dumper never writes: repeated
+# keys, integers beyond 64 bits, escapes, colons inside strings, odd whitespace.
+_SPACE = st.sampled_from(["", " ", "\n", "\t ", "\r\n"])
+_SCALAR_TEXT = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(["true", "false", "null", "-0", "1e400", "-1e400", "2.58e-42", "1E2"]),
+    st.text(max_size=6).map(lambda text: json.dumps(text, ensure_ascii=False)),
+    st.text(max_size=6).map(json.dumps),
+    st.sampled_from(['"a:b"', '"\\u003a"', '"\\ud800"', '"\\"', '"\\u0000"', "NaN"]),
+)
+_KEYS = st.sampled_from(['"a"', '"b"', '"age"', '"a:"', '"\\u0061"', '"ü"'])
+
+
+def _object_text(pairs: list[tuple[str, str]], space: str) -> str:
+    return "{" + ",".join(f"{space}{key}{space}:{space}{value}" for key, value in pairs) + "}"
+
+
+_JSON_TEXT = st.recursive(
+    _SCALAR_TEXT,
+    lambda inner: st.one_of(
+        st.builds(
+            lambda items, space: "[" + f",{space}".join(items) + "]",
+            st.lists(inner, max_size=4),
+            _SPACE,
+        ),
+        st.builds(_object_text, st.lists(st.tuples(_KEYS, inner), max_size=4), _SPACE),
+    ),
+    max_leaves=12,
+)
+
+
+def _outcome(parse: Any, data: bytes) -> str:
+    """What a parse gives, comparable across parsers: the document's repr (which tells 1 from
+    1.0 and -0.0 from 0, and shows key order) or the 400's message."""
+    try:
+        return "ok " + repr(parse(data))
+    except BadRequest as exc:
+        return f"400 {exc.description}"
+
+
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
+@given(_JSON_TEXT, _SPACE, _SPACE)
+def test_the_quick_parse_answers_as_the_strict_one(text: str, before: str, after: str) -> None:
+    data = (before + text + after).encode("utf-8", "surrogatepass")
+    assert _outcome(parse_json_object, data) == _outcome(_parse_strictly, data)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": {"b": 1, "b": 1}}',
+        '{"a": [{"b": 1}, {"c": 2, "c": 2}]}',
+        '{"a": "x:y", "a": 1}',
+        '{"a": 18446744073709551616}',
+        '{"a": [-9223372036854775809]}',
+        '{"a": 18446744073709551615, "b": -9223372036854775808}',
+        '{"a": ' + "[" * 70 + "]" * 70 + "}",
+        '{"a": 1e400}',
+        '{"\\u0061": 1, "a": 2}',
+    ],
+)
+def test_the_quick_parse_steps_aside_where_orjson_differs(text: str) -> None:
+    data = text.encode()
+    assert _outcome(parse_json_object, data) == _outcome(_parse_strictly, data)
