@@ -9,7 +9,6 @@ request body is logged or used as a metric label.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import orjson
@@ -21,6 +20,7 @@ from service.api.auth import require_api_key
 from service.api.body import read_json_object
 from service.api.errors import ValidationProblem
 from service.observability import record_assessment
+from service.observability.requestid import new_uuid4
 from service.schemas import AssessmentRequestSchema, flatten_messages
 from service.schemas.fastpath import compile_loader
 from service.state import get_state
@@ -84,7 +84,7 @@ def assess() -> Response:
     facts = load_request(read_json_object(state.settings.max_body_bytes))
     fired: list[tuple[str, str]] = []
     result = state.assessor.assess(facts, explain=explain, fired=fired)
-    body = {"id": str(uuid.uuid4()), **result}
+    body = {"id": new_uuid4(), **result}
     record_assessment(body, fired)
     return Response(_encode(body), mimetype="application/json")
 
