@@ -164,14 +164,17 @@ def tables(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, dict[str, tuple[A
     return doc, specs
 
 
-def _ruleset(doc: dict[str, Any]) -> Ruleset:
-    """Compile without the static checker, so overlapping UNIQUE/ANY tables reach run time."""
+def _ruleset(doc: dict[str, Any], index_min_rules: int) -> Ruleset:
+    """Compile without the static checker, so overlapping UNIQUE/ANY tables reach run time.
+
+    ``index_min_rules=0`` indexes every table where an index pays, so the generated
+    per-key functions are held to the same answers as the one over all rules."""
     table, findings = compile_table("t.yaml", doc, FACTS, {}, {})
     assert table is not None, findings
     table = table.__class__(
         **{
             **{f: getattr(table, f) for f in table.__dataclass_fields__},
-            "plan": build_table_plan(table, set()),
+            "plan": build_table_plan(table, set(), index_min_rules=index_min_rules),
         }
     )
     return Ruleset(
@@ -248,16 +251,17 @@ def test_compiled_evaluator_agrees_with_naive_interpreter(
     table: tuple[dict[str, Any], dict[str, Any]], samples: list[dict[str, Any]]
 ) -> None:
     doc, specs = table
-    ruleset = _ruleset(doc)
+    rulesets = [_ruleset(doc, index_min_rules=0), _ruleset(doc, index_min_rules=10_000)]
     for facts in samples:
         try:
             expected: Any = naive_table(doc, specs, facts)
         except EvaluationError:
-            with pytest.raises(EvaluationError):
-                evaluate(ruleset, facts)
+            for ruleset in rulesets:
+                with pytest.raises(EvaluationError):
+                    evaluate(ruleset, facts)
             continue
         partial = naive_partial(doc, specs, facts)
-        for explain in (False, True):
+        for ruleset, explain in itertools.product(rulesets, (False, True)):
             result = evaluate(ruleset, facts, explain=explain).results["t"]
             assert ([m.rule_id for m in result.matches], result.value) == expected
             assert [(p.rule_id, p.missing) for p in result.partial] == partial
@@ -291,7 +295,7 @@ def test_static_checker_agrees_with_brute_force(
     """
     doc, specs = table
     doc["complete"] = True
-    ruleset = _ruleset(doc)
+    ruleset = _ruleset(doc, index_min_rules=0)
     compiled = ruleset.tables[0]
     findings = [f.message for f in analyse_table(compiled)]
     names = [spec["name"] for spec in doc["inputs"]]

@@ -282,6 +282,12 @@ def test_index_keeps_partial_matches_when_the_indexed_input_is_unanswered(
             [
                 rule(f"r{i}", {"level": "routine"}, rom=f'"{rom}"', pain__level=f">= {i}")
                 for i, rom in enumerate(["full", "reduced", "very_limited"] * 3)
+            ]
+            # Enough rules for the table to be indexed (see evaluator._INDEX_MIN_RULES);
+            # with pain 4 answered, none of these matches or half-matches.
+            + [
+                rule(f"f{i}", {"level": "routine"}, rom='"full"', pain__level="10")
+                for i in range(60)
             ],
         ),
     )
