@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 
 from service.api.auth import require_api_key
-from service.api.body import read_json_object
+from service.api.body import JSON_MEDIA_TYPE, read_json_object
 from service.api.errors import ValidationProblem
 from service.observability import record_assessment
 from service.observability.requestid import new_uuid4
@@ -37,9 +37,9 @@ _FAST_LOAD = compile_loader(_REQUEST_SCHEMA)
 _EXPLAIN_VALUES = {"true": True, "false": False}
 
 
-def _explain_requested() -> bool:
+def _explain_requested(environ: dict[str, Any]) -> bool:
     # Most calls carry no query string at all: skip werkzeug's parsing of an empty one.
-    if not request.environ.get("QUERY_STRING"):
+    if not environ.get("QUERY_STRING"):
         return False
     raw = request.args.get("explain")
     if raw is None:
@@ -79,18 +79,21 @@ def _encode(body: dict[str, Any]) -> bytes:
 @bp.post("/assess")
 def assess() -> Response:
     """Assess one request; ``?explain=true`` adds ``trace``."""
-    explain = _explain_requested()
+    environ = request.environ
+    explain = _explain_requested(environ)
     state = get_state()
-    facts = load_request(read_json_object(state.settings.max_body_bytes))
+    facts = load_request(read_json_object(state.settings.max_body_bytes, environ))
     fired: list[tuple[str, str]] = []
     result = state.assessor.assess(facts, explain=explain, fired=fired)
     body = {"id": new_uuid4(), **result}
     record_assessment(body, fired)
-    return Response(_encode(body), mimetype="application/json")
+    # ``content_type`` rather than ``mimetype``: the same header, without werkzeug working
+    # out whether a charset parameter belongs on it.
+    return Response(_encode(body), content_type=JSON_MEDIA_TYPE)
 
 
 @bp.after_request
 def _no_store(response: Response) -> Response:
     # Assessments (and errors that name their fields) are health data: never cache them.
-    response.headers["Cache-Control"] = "no-store"
+    response.headers.set("Cache-Control", "no-store")
     return response

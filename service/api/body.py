@@ -217,12 +217,14 @@ def _parse_strictly(data: bytes) -> dict[str, Any]:
     return document
 
 
-def read_json_object(max_bytes: int) -> dict[str, Any]:
-    """Check the media type, read at most ``max_bytes``, parse strictly.
+def read_json_object(max_bytes: int, environ: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Check the media type, read at most ``max_bytes``, parse strictly. ``environ`` is the
+    request's WSGI environ (the current request's when not given).
 
     Raises 415, 413 or 400 (werkzeug exceptions, rendered by ``service.api.errors``).
     """
-    environ = request.environ
+    if environ is None:
+        environ = request.environ
     # Nearly every caller sends exactly "application/json": compare the raw header first
     # and leave werkzeug's parser (parameters, letter case) for everything else.
     if environ.get("CONTENT_TYPE") != JSON_MEDIA_TYPE:

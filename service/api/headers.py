@@ -12,7 +12,8 @@ _SECURITY_HEADERS = {
 }
 
 
-_LOWERCASE = {name: name.lower() for name in _SECURITY_HEADERS}
+# (name, lower-case name, value), lowered once here rather than on every response.
+_HEADERS_TO_ADD = tuple((name, name.lower(), value) for name, value in _SECURITY_HEADERS.items())
 
 
 def _add_security_headers(response: Response) -> Response:
@@ -21,9 +22,11 @@ def _add_security_headers(response: Response) -> Response:
     # ``in`` build and catch an exception for every name that is absent, which cost more
     # than the rest of this hook together (three of them on every response).
     present = {name.lower() for name, _ in headers}
-    for name, value in _SECURITY_HEADERS.items():
-        if _LOWERCASE[name] not in present:
-            headers[name] = value
+    for name, lowered, value in _HEADERS_TO_ADD:
+        if lowered not in present:
+            # Absent, so appending is all ``headers[name] = value`` would do, without its
+            # second pass looking for copies to replace.
+            headers.add(name, value)
     # The app never advertises a server or version; gunicorn's own header is removed in
     # the gunicorn configuration.
     if "server" in present:

@@ -47,8 +47,9 @@ def record_assessment(
     """
     metrics.record_assessment(assessment, fired_rules)
     if has_request_context():
-        g.urgency = str(assessment["urgency"]["level"])
-        g.assessment_recorded = True
+        ctx = g._get_current_object()
+        ctx.urgency = str(assessment["urgency"]["level"])
+        ctx.assessment_recorded = True
 
 
 # The WSGI environ key of the X-Request-ID header (what ``request.headers`` looks up).
@@ -68,24 +69,26 @@ def _start_request() -> None:
 
 
 def _finish_request(response: Response) -> Response:
-    ctx = g._get_current_object()
+    # What the request left on ``g``, read as the plain dict it is (``g.get`` is a Python
+    # call per name).
+    noted = vars(g._get_current_object())
     req = request._get_current_object()  # type: ignore[attr-defined]
-    started = ctx.get("request_started")
+    started = noted.get("request_started")
     elapsed = time.perf_counter() - started if started is not None else 0.0
     # A request that failed before ``before_request`` ran still gets an id.
-    request_id = ctx.get("request_id") or requestid.choose(None)
-    response.headers[requestid.HEADER] = request_id
+    request_id = noted.get("request_id") or requestid.choose(None)
+    response.headers.set(requestid.HEADER, request_id)
     rule = req.url_rule
     route = rule.rule if rule is not None else metrics.UNMATCHED_ROUTE
     status = response.status_code
     metrics.record_request(req.method, route, status, elapsed)
-    assessment = ctx.get("assessment")
-    if assessment is not None and not ctx.get("assessment_recorded") and status == 200:
-        record_assessment(assessment, ctx.get("fired_rules") or ())
+    assessment = noted.get("assessment")
+    if assessment is not None and not noted.get("assessment_recorded") and status == 200:
+        record_assessment(assessment, noted.get("fired_rules") or ())
     environ = req.environ
     environ[ROUTE_ENVIRON_KEY] = route
     environ[REQUEST_ID_ENVIRON_KEY] = request_id
-    urgency = ctx.get("urgency")
+    urgency = noted.get("urgency")
     if urgency is not None:
         environ[URGENCY_ENVIRON_KEY] = urgency
     return response
