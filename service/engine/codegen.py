@@ -19,10 +19,19 @@ bound constants, never as text, so no cell content is ever executed.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from service.engine.model import CompiledRule, FactType, InputDef, Match, PartialMatch, Predicate
+from service.engine.model import (
+    CompiledRule,
+    FactType,
+    InputDef,
+    Match,
+    PartialMatch,
+    Predicate,
+    TableResult,
+)
 from service.engine.unary import Compare, Literals, Range, UnaryTest
 
 #: (matches, partial matches) of one table for one set of facts.
@@ -90,29 +99,28 @@ def partial_match(
     return PartialMatch(rule.id, rule.outputs, tuple(sorted(missing, key=order.__getitem__)))
 
 
-def compile_table_run(
+#: One rule and its tests in run order.
+RuleTests = tuple[CompiledRule, Sequence[tuple[str, Predicate]]]
+
+
+def _emit_rules(
+    src: _Source,
+    depth: int,
     inputs: Sequence[InputDef],
-    rules: Sequence[tuple[CompiledRule, Sequence[tuple[str, Predicate]]]],
-    stop_at_first: bool,
-) -> TableRun:
-    """Generate the table's run function from its rules, each with its tests in run order."""
+    rules: Sequence[RuleTests],
+    var: Mapping[str, str],
+    stop: str | None,
+) -> None:
+    """Append ``rules`` to ``matches`` / ``partial``; ``stop`` ends the table after a match
+    (FIRST), ``None`` runs every rule."""
     specs = {spec.name: spec for spec in inputs}
     order = {spec.name: i for i, spec in enumerate(inputs)}
-    used = [spec.name for spec in inputs if any(spec.name in rule.tests for rule, _ in rules)]
-    var = {name: f"v{i}" for i, name in enumerate(used)}
-    src = _Source()
-    src.emit(0, "def run(env):")
-    src.emit(1, "get = env.get")
-    for name in used:
-        src.emit(1, f"{var[name]} = get({src.const('N', name)})")
-    src.emit(1, "matches = []")
-    src.emit(1, "partial = []")
     for rule, tests in rules:
         match_name = src.const("M", rule.match)
         if not tests:
-            src.emit(1, f"matches.append({match_name})")
-            if stop_at_first:
-                src.emit(1, "return matches, partial")
+            src.emit(depth, f"matches.append({match_name})")
+            if stop:
+                src.emit(depth, stop)
             continue
         clauses: list[str] = []
         # Inputs whose test fails on an unanswered value: only these can be "missing".
@@ -124,30 +132,111 @@ def compile_table_run(
             else:
                 noneable.append(name)
                 clauses.append(f"({expr} or {var[name]} is None)")
-        src.emit(1, f"if {' and '.join(clauses)}:")
+        src.emit(depth, f"if {' and '.join(clauses)}:")
         if not noneable:
-            src.emit(2, f"matches.append({match_name})")
-            if stop_at_first:
-                src.emit(2, "return matches, partial")
+            src.emit(depth + 1, f"matches.append({match_name})")
+            if stop:
+                src.emit(depth + 1, stop)
             continue
         # Inside, each noneable test either passed (so its value is answered) or is missing.
         answered = " and ".join(f"{var[name]} is not None" for name in noneable)
-        src.emit(2, f"if {answered}:")
-        src.emit(3, f"matches.append({match_name})")
-        if stop_at_first:
-            src.emit(3, "return matches, partial")
-        src.emit(2, "else:")
+        src.emit(depth + 1, f"if {answered}:")
+        src.emit(depth + 2, f"matches.append({match_name})")
+        if stop:
+            src.emit(depth + 2, stop)
+        src.emit(depth + 1, "else:")
         key = "(" + "".join(f"{var[name]} is None, " for name in noneable) + ")"
         if len(noneable) <= MAX_PRECOMPUTED_PARTIALS:
             table = src.const("P", _partial_table(rule, noneable, order))
-            src.emit(3, f"partial.append({table}[{key}])")
+            src.emit(depth + 2, f"partial.append({table}[{key}])")
         else:
             build = src.const("B", _late_partial(rule, noneable, order))
-            src.emit(3, f"partial.append({build}({key}))")
+            src.emit(depth + 2, f"partial.append({build}({key}))")
+
+
+def _define(src: _Source, name: str, filename: str) -> Any:
+    code = compile("\n".join(src.lines) + "\n", filename, "exec")
+    exec(code, src.namespace)  # noqa: S102 - source built from structure, never from cell text
+    return src.namespace[name]
+
+
+def compile_table_run(
+    inputs: Sequence[InputDef], rules: Sequence[RuleTests], stop_at_first: bool
+) -> TableRun:
+    """Generate the table's run function from its rules, each with its tests in run order."""
+    used = [spec.name for spec in inputs if any(spec.name in rule.tests for rule, _ in rules)]
+    var = {name: f"v{i}" for i, name in enumerate(used)}
+    src = _Source()
+    src.emit(0, "def run(env):")
+    src.emit(1, "get = env.get")
+    for name in used:
+        src.emit(1, f"{var[name]} = get({src.const('N', name)})")
+    src.emit(1, "matches = []")
+    src.emit(1, "partial = []")
+    stop = "return matches, partial" if stop_at_first else None
+    _emit_rules(src, 1, inputs, rules, var, stop)
     src.emit(1, "return matches, partial")
-    code = compile("\n".join(src.lines) + "\n", f"<table run: {len(rules)} rules>", "exec")
-    exec(code, src.namespace)  # noqa: S102 - source built above from structure, not cell text
-    run: TableRun = src.namespace["run"]
+    run: TableRun = _define(src, "run", f"<table run: {len(rules)} rules>")
+    return run
+
+
+@dataclass(frozen=True)
+class TableSteps:
+    """What the whole-ruleset function needs of one table, beyond its rules."""
+
+    name: str
+    inputs: Sequence[InputDef]
+    rules: Sequence[RuleTests]
+    stop_at_first: bool
+    resolve: Callable[[Sequence[Match]], Any]
+    #: (chained fact name, extractor) for each output a later table reads.
+    publish: Sequence[tuple[str, Callable[[Sequence[Match], Any], Any]]]
+
+
+#: Every table's result for one set of facts, by table name, in evaluation order.
+RulesetRun = Callable[[Mapping[str, Any]], dict[str, TableResult]]
+
+
+def compile_ruleset_run(
+    tables: Sequence[TableSteps], check: FactCheck, chained: Collection[str]
+) -> RulesetRun:
+    """One function for the whole ruleset: check the facts, then every table in order.
+
+    Each raw fact is read once for all tables, and a chained output a later table reads is
+    a local variable, so no working copy of the facts is made and no per-table function is
+    called. Only for rulesets without indexed tables (``evaluate`` decides).
+    """
+    src = _Source()
+    src.emit(0, "def run(facts):")
+    src.emit(1, f"{src.const('F', check)}(facts.get)")
+    src.emit(1, "get = facts.get")
+    var: dict[str, str] = {}
+    for table in tables:
+        for spec in table.inputs:
+            if spec.name not in var and spec.name not in chained:
+                var[spec.name] = f"f{len(var)}"
+                src.emit(1, f"{var[spec.name]} = get({src.const('N', spec.name)})")
+    results: list[tuple[str, str]] = []
+    for number, table in enumerate(tables):
+        src.emit(1, "matches = []")
+        src.emit(1, "partial = []")
+        if table.stop_at_first:
+            # A loop run once, so that FIRST can leave its table with ``break``.
+            src.emit(1, "for _ in ONCE:")
+            src.emit(2, "pass")  # a table may have no rules
+            _emit_rules(src, 2, table.inputs, table.rules, var, "break")
+        else:
+            _emit_rules(src, 1, table.inputs, table.rules, var, None)
+        src.emit(1, f"value = {src.const('R', table.resolve)}(matches)")
+        for fact, publish in table.publish:
+            var[fact] = f"c{len(var)}"
+            src.emit(1, f"{var[fact]} = {src.const('X', publish)}(matches, value)")
+        name = src.const("T", table.name)
+        src.emit(1, f"t{number} = RESULT({name}, tuple(matches), tuple(partial), value)")
+        results.append((name, f"t{number}"))
+    src.emit(1, "return {" + ", ".join(f"{name}: {local}" for name, local in results) + "}")
+    src.namespace.update(ONCE=(None,), RESULT=TableResult)
+    run: RulesetRun = _define(src, "run", f"<ruleset run: {len(tables)} tables>")
     return run
 
 
@@ -204,7 +293,5 @@ def compile_fact_check(
         else:
             src.emit(1, "if v is not None:")
         src.emit(2, f"{full}(v)")
-    code = compile("\n".join(src.lines) + "\n", "<fact check>", "exec")
-    exec(code, src.namespace)  # noqa: S102 - source built above from names, not from data
-    check: FactCheck = src.namespace["check"]
+    check: FactCheck = _define(src, "check", "<fact check>")
     return check

@@ -17,8 +17,11 @@ from typing import Any
 
 from service.engine.codegen import (
     FactCheck,
+    RulesetRun,
     TableRun,
+    TableSteps,
     compile_fact_check,
+    compile_ruleset_run,
     compile_table_run,
     partial_match,
 )
@@ -84,6 +87,9 @@ class RulesetPlan:
     checks: tuple[tuple[str, Callable[[Any], None]], ...]
     #: All of the above as one generated function (see ``codegen.compile_fact_check``).
     check: FactCheck
+    #: Every table in one generated function (``codegen.compile_ruleset_run``), or ``None``
+    #: when a table is indexed and runs through its per-key functions instead.
+    run: RulesetRun | None = None
 
 
 def plain_value(value: Any) -> Any:
@@ -329,11 +335,21 @@ def build_plan(tables: Sequence[CompiledTable], chained: set[str]) -> RulesetPla
     )
     others = [s for s in specs if s.type not in (FactType.BOOL, FactType.ENUM)]
     checks = tuple((s.name, _checker(s), s) for s in others)
+    check = compile_fact_check(bools, enums, checks, _fail_bool, _fail_enum)
+    plans: list[TablePlan] = [table.plan for table in tables]
+    run = None
+    if all(plan.index_input is None for plan in plans):
+        steps = [
+            TableSteps(t.name, t.inputs, p.candidates, p.stop_at_first, p.resolve, p.publish)
+            for t, p in zip(tables, plans, strict=True)
+        ]
+        run = compile_ruleset_run(steps, check, chained)
     return RulesetPlan(
         bools=bools,
         enums=enums,
         checks=tuple((name, checker) for name, checker, _ in checks),
-        check=compile_fact_check(bools, enums, checks, _fail_bool, _fail_enum),
+        check=check,
+        run=run,
     )
 
 
@@ -388,6 +404,8 @@ def evaluate(ruleset: Ruleset, facts: Mapping[str, Any], *, explain: bool = Fals
     hit policy is violated. With ``explain`` the result carries a JSON-ready trace.
     """
     plan: RulesetPlan = ruleset.plan
+    if plan.run is not None and not explain:
+        return Evaluation(plan.run(facts), None)
     plan.check(facts.get)
     env = dict(facts)  # chained outputs are added here; the caller's mapping is untouched
     results: dict[str, TableResult] = {}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from service.engine import EvaluationError, HitPolicy, Ruleset, evaluate, load_ruleset
-from service.engine.evaluator import build_table_plan
+from service.engine.evaluator import build_plan, build_table_plan
 from tests.support.engine_rules import FACTS, FIXTURE, build, rule, table
 
 LEVEL = {
@@ -71,7 +71,9 @@ def _with_policy(ruleset: Ruleset, name: str, policy: HitPolicy) -> Ruleset:
             t = replace(t, hit_policy=policy)
             t = replace(t, plan=build_table_plan(t, set()))
         tables.append(t)
-    return replace(ruleset, tables=tuple(tables))
+    # The ruleset's plan is generated from its tables' plans, so it is rebuilt too.
+    chained = {f"{t.name}.{out.name}" for t in tables for out in t.outputs}
+    return replace(ruleset, tables=tuple(tables), plan=build_plan(tables, chained))
 
 
 def test_unique_with_two_matches_is_an_error_not_the_first(tmp_path: Path) -> None:
