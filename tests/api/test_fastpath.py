@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from service.schemas import AssessmentRequestSchema
 from service.schemas.fastpath import compile_loader
@@ -141,3 +141,46 @@ def test_unknown_construct_is_refused_at_compile_time() -> None:
 
     with pytest.raises(TypeError, match="DateTime"):
         compile_loader(Loose())
+
+
+def test_loaded_lists_and_objects_are_new_not_the_body_s() -> None:
+    document = {"age": 40, "muscles": {"tight": ["hips", "core"]}}
+    loaded = FAST(document)
+    assert loaded is not None
+    assert loaded["muscles"] is not document["muscles"]
+    assert loaded["muscles"]["tight"] is not document["muscles"]["tight"]
+
+
+def test_the_generated_source_is_kept_for_reading() -> None:
+    source = FAST.__source__  # type: ignore[attr-defined]
+    for name in SCHEMA.load_fields:
+        assert repr(name) in source
+
+
+@pytest.mark.parametrize(
+    ("validators", "inside", "outside"),
+    [
+        ([validate.Range(0, 10, min_inclusive=False)], [0.5, 10], [0, -1, 11]),
+        ([validate.Range(0, 10, max_inclusive=False)], [0, 9.5], [10, 11]),
+        ([validate.Range(min=3)], [3, 10**9], [2]),
+        ([validate.Range(max=3)], [-(10**9), 3], [4]),
+        ([], [-(10**9), 10**9], []),
+    ],
+)
+def test_range_bounds_and_their_inclusiveness(
+    validators: list[validate.Range], inside: list[float], outside: list[float]
+) -> None:
+    class Ranged(Schema):
+        class Meta:
+            unknown = RAISE
+
+        number = StrictNumber(validate=validators)
+
+    schema = Ranged()
+    fast = compile_loader(schema)
+    for value in inside:
+        assert fast({"number": value}) == schema.load({"number": value})
+    for value in outside:
+        assert fast({"number": value}) is None
+        with pytest.raises(ValidationError):
+            schema.load({"number": value})
