@@ -13,6 +13,7 @@ clinical reviewer can read it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -114,30 +115,34 @@ class UnknownFieldError(ValueError):
     field silently dropped would lower the urgency."""
 
 
-def _flatten(request: Mapping[str, Any]) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in request.items():
-        if key in _REQUEST:
-            flat[key] = value
-        elif isinstance(value, Mapping):
-            for sub_key, sub_value in value.items():
-                path = f"{key}.{sub_key}"
-                if path not in _REQUEST:
-                    raise UnknownFieldError(path)
-                flat[path] = sub_value
-        elif value is None and any(name.startswith(f"{key}.") for name in _REQUEST):
-            continue  # a whole section sent as null: every field in it is unanswered
-        else:
-            raise UnknownFieldError(key)
-    return flat
+def _sections() -> dict[str, dict[str, str]]:
+    """Per section (every prefix of a path up to a dot), its sub-keys and their paths."""
+    sections: dict[str, dict[str, str]] = {}
+    for path in _REQUEST:
+        for i, char in enumerate(path):
+            if char == ".":
+                sections.setdefault(path[:i], {})[path[i + 1 :]] = path
+    return sections
 
 
-def _any_yes(values: list[Any]) -> bool | None:
-    if any(value is True for value in values):
-        return True
-    if all(value is False for value in values):
-        return False
-    return None
+# ``to_facts`` runs on every request, so how each request key lands in the flat facts is
+# worked out here, once: a section's sub-keys map straight to their fact paths.
+_SECTIONS: Final[Mapping[str, Mapping[str, str]]] = _sections()
+_NO_SECTION: Final[Mapping[str, str]] = {}
+_UNANSWERED: Final[Mapping[str, None]] = dict.fromkeys(FACTS)
+_SEQUENCES: Final = (list, tuple)
+_LEG_ANSWERS: Final = itemgetter(*_LEG_SYMPTOMS)
+
+
+def _any_yes(values: tuple[Any, ...]) -> bool | None:
+    """True if any value is True; False only when every value is False; else unanswered."""
+    every_no = True
+    for value in values:
+        if value is True:
+            return True
+        if value is not False:
+            every_no = False
+    return False if every_no else None
 
 
 def to_facts(request: Mapping[str, Any]) -> dict[str, Any]:
@@ -149,14 +154,25 @@ def to_facts(request: Mapping[str, Any]) -> dict[str, Any]:
     Raises:
         UnknownFieldError: the request names a field that is not in the contract.
     """
-    flat = _flatten(request)
-    facts: dict[str, Any] = {name: None for name in FACTS}
-    for name, value in flat.items():
-        facts[name] = list(value) if isinstance(value, list | tuple) else value
+    facts: dict[str, Any] = dict(_UNANSWERED)
+    for key, value in request.items():
+        if key in _REQUEST:
+            facts[key] = list(value) if isinstance(value, _SEQUENCES) else value
+        elif isinstance(value, Mapping):
+            paths = _SECTIONS.get(key, _NO_SECTION)
+            for sub_key, sub_value in value.items():
+                path = paths.get(sub_key)
+                if path is None:
+                    raise UnknownFieldError(f"{key}.{sub_key}")
+                facts[path] = list(sub_value) if isinstance(sub_value, _SEQUENCES) else sub_value
+        elif value is None and key in _SECTIONS:
+            continue  # a whole section sent as null: every field in it is unanswered
+        else:
+            raise UnknownFieldError(key)
 
     age = facts["age"]
     duration = facts["duration_days"]
     if age is not None and duration is not None:
         facts["onset_age"] = age - duration / _DAYS_PER_YEAR
-    facts["leg_symptoms"] = _any_yes([facts[name] for name in _LEG_SYMPTOMS])
+    facts["leg_symptoms"] = _any_yes(_LEG_ANSWERS(facts))
     return facts

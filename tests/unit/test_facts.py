@@ -142,3 +142,35 @@ def test_leg_symptoms_is_false_only_when_every_leg_question_is_no(
 def test_unknown_fields_are_refused_not_ignored(request_body: dict[str, Any]) -> None:
     with pytest.raises(UnknownFieldError):
         to_facts(request_body)
+
+
+@pytest.mark.parametrize(
+    ("request_body", "path"),
+    [
+        ({"age": 40, "neuro": {"sadle_numbness": True}}, "neuro.sadle_numbness"),
+        ({"age": 40, "fever": True}, "fever"),
+        ({"age": 40, "systemic": {"fever": True, "chills": True}}, "systemic.chills"),
+        ({"age": 40, "bogus": None}, "bogus"),
+        ({"age": 40, "pain": 3}, "pain"),
+        ({"age": 40, "habits": {"smoking": True}}, "habits.smoking"),
+    ],
+)
+def test_an_unknown_field_is_named_by_its_path(request_body: dict[str, Any], path: str) -> None:
+    with pytest.raises(UnknownFieldError) as raised:
+        to_facts(request_body)
+    assert raised.value.args == (path,)
+
+
+@pytest.mark.parametrize(
+    "section", sorted({field.split(".", 1)[0] for field in REQUEST_FIELDS if "." in field})
+)
+def test_every_section_sent_as_null_is_all_unanswered(section: str) -> None:
+    facts = to_facts({"age": 40, section: None})
+    assert all(facts[f] is None for f in REQUEST_FIELDS if f.startswith(f"{section}."))
+
+
+def test_facts_come_in_declaration_order_with_tuples_copied_as_lists() -> None:
+    facts = to_facts({"muscles": {"tight": ("hips", "core")}, "age": 40})
+    assert list(facts) == list(FACTS)
+    assert type(facts["muscles.tight"]) is list
+    assert facts["muscles.tight"] == ["hips", "core"]
