@@ -13,22 +13,26 @@ from the safety guarantees that are cheaper to enforce once here than to trust t
   urgent first; unanswered answers never lower anything because the engine never lets a
   missing answer match a test.
 
-Everything that does not depend on the request (templates, labels, doses, the vocabulary)
-is prepared once in ``Assessor.__init__``.
+Everything that does not depend on the request is prepared once in ``Assessor.__init__``:
+templates, labels, doses and the vocabulary, and per rule what it adds to a body (its text,
+already rendered when it quotes no answer; a cause reason's sentences; the evidence fields
+of its own inputs; its recommendation entry). ``assess`` then looks up, renders what quotes
+an answer, and copies.
 """
 
 from __future__ import annotations
 
 import copy
 import string
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 from service.engine import (
     CompiledRule,
-    Evaluation,
+    CompiledTable,
     Finding,
     Match,
     RuleError,
@@ -60,6 +64,14 @@ _REQUIRED_OUTPUTS: Final[Mapping[str, tuple[str, ...]]] = {
 _CATALOG_FILE: Final = "catalog.yaml"
 _RANK: Final[Mapping[str, int]] = {level: rank for rank, level in enumerate(URGENCY_LEVELS)}
 _FORMATTER: Final = string.Formatter()
+_FIRST: Final = itemgetter(0)
+# The catalog section each id the assembly shows is looked up in, by table and output.
+_CATALOGUED: Final[tuple[tuple[str, str, str], ...]] = (
+    ("red_flags", "flag", "red_flags"),
+    ("causes", "cause", "causes"),
+    ("recommendations", "recommendation", "recommendations"),
+    ("warnings", "code", "warnings"),
+)
 
 
 @dataclass(frozen=True)
@@ -79,13 +91,63 @@ class _Template:
     def fields(self) -> tuple[str, ...]:
         return tuple(field for _literal, field in self.parts if field)
 
-    def render(self, values: Mapping[str, Any]) -> str:
+    def bind(self, sources: Mapping[str, tuple[str, ...]]) -> _Text:
+        """The text as ``assess`` uses it: rendered now when it quotes no answer (most do),
+        else a ``_Fill`` whose placeholders know where their values come from."""
+        if not self.fields:
+            return "".join(literal for literal, _field in self.parts)
+        return _Fill(
+            tuple(
+                (literal, field, sources.get(field, ()) if field else ())
+                for literal, field in self.parts
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Fill:
+    """A text that quotes answers. Each placeholder carries the tables whose scalar result
+    it may name (``asas_items.item``), latest first, so rendering reads the facts and the
+    results directly instead of merging them into one mapping per request."""
+
+    parts: tuple[tuple[str, str | None, tuple[str, ...]], ...]
+
+    def render(self, facts: Mapping[str, Any], results: Mapping[str, TableResult]) -> str:
         out: list[str] = []
-        for literal, field in self.parts:
+        for literal, field, tables in self.parts:
             out.append(literal)
             if field:
-                out.append(_show(values.get(field)))
+                if tables:
+                    out.append(_show(_placeholder_value(field, tables, facts, results)))
+                else:
+                    out.append(_show(facts.get(field)))
         return "".join(out)
+
+
+_Text: TypeAlias = "str | _Fill"
+"""A catalog text for one use: final already, or to be filled in per request."""
+
+
+def _placeholder_value(
+    field: str,
+    tables: tuple[str, ...],
+    facts: Mapping[str, Any],
+    results: Mapping[str, TableResult],
+) -> Any:
+    """A chained table's result when ``field`` names one of its outputs and the result is a
+    single number or word (the latest such table wins, as in the chained facts), else the
+    person's answer."""
+    for name in tables:
+        result = results.get(name)
+        if result is not None:
+            value = result.value
+            if isinstance(value, int | float | str) and not isinstance(value, bool):
+                return value
+    return facts.get(field)
+
+
+def _render(text: _Text, facts: Mapping[str, Any], results: Mapping[str, TableResult]) -> str:
+    return text if isinstance(text, str) else text.render(facts, results)
 
 
 def _show(value: Any) -> str:
@@ -139,26 +201,22 @@ def _placeholder_findings(
     ]
 
 
+def _catalog_findings(
+    table: CompiledTable, output: str, section: Mapping[str, Any]
+) -> list[Finding]:
+    """Every id a rule gives must have its catalog entry, so a match can never fail a request."""
+    return [
+        Finding(table.file, rule.id, f"{output} {value!r} has no entry in the catalog")
+        for rule in table.rules
+        if (value := str(rule.outputs[output])) not in section
+    ]
+
+
 def _sentences(text: str) -> list[str]:
     """Split a rendered catalog text after each full stop (the catalog's texts are plain
     sentences; none contains an abbreviation with a dot)."""
     parts = text.split(". ")
     return [part if part.endswith(".") else f"{part}." for part in parts[:-1]] + parts[-1:]
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))
-
-
-def _most_specific(matches: Sequence[Match]) -> list[Match]:
-    """Drop a match whose tested inputs are a strict subset of another's: "pain below the
-    knee" says nothing that "pain below the knee, with numbness" does not already say."""
-    tested = [frozenset(m.tested) for m in matches]
-    return [
-        match
-        for match, mine in zip(matches, tested, strict=True)
-        if not any(mine < other for other in tested)
-    ]
 
 
 @dataclass(frozen=True)
@@ -167,6 +225,97 @@ class _Recommendation:
     label: str
     instructions: str
     dose: str | None
+
+
+# ---------------------------------------------------------------------- per rule, at load time
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    """The request fields a matched rule gives as evidence.
+
+    ``fields`` when every input it tests is a request or derived fact (already in tested
+    order, without repeats); otherwise ``None``, and ``parts`` keeps the tested order, a
+    chained table's name standing for the evidence of that table's matches in the request.
+    """
+
+    fields: tuple[str, ...] | None
+    parts: tuple[str | tuple[str, ...], ...]
+
+    @classmethod
+    def of(cls, rule: CompiledRule, tables: Collection[str]) -> _Evidence:
+        parts: list[str | tuple[str, ...]] = []
+        fields: list[str] = []
+        chained = False
+        for name in rule.tests:
+            if name in DERIVED_SOURCES:
+                parts.append(DERIVED_SOURCES[name])
+                fields.extend(DERIVED_SOURCES[name])
+            elif name in FACTS:
+                parts.append((name,))
+                fields.append(name)
+            elif (table := name.split(".", 1)[0]) in tables:
+                parts.append(table)
+                chained = True
+        if chained:
+            return cls(None, tuple(parts))
+        return cls(tuple(dict.fromkeys(fields)), ())
+
+
+@dataclass(frozen=True, slots=True)
+class _Reasoning:
+    """What a rule says for the urgency: its ``level`` output (``None`` without one), its
+    reason text (``None`` without one) and the chained tables it reads, in tested order."""
+
+    level: Any
+    reason: _Text | None
+    upstream: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _FlagRule:
+    flag: str
+    rank: int
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class _CauseRule:
+    """A ``causes`` rule: ``sentences`` is its reason split into sentences without repeats
+    (a ``_Fill`` when the reason quotes an answer); ``explanation`` the cause's whole
+    explanation when this rule matches alone and its reason is fixed; ``covered_by`` the
+    rules for the same cause that test strictly more, and so replace this one's reason."""
+
+    cause: str
+    label: str
+    likely: bool
+    sentences: tuple[str, ...] | _Fill
+    explanation: str | None
+    covered_by: frozenset[str]
+
+
+def _because(
+    rule: _CauseRule, facts: Mapping[str, Any], results: Mapping[str, TableResult]
+) -> Sequence[str]:
+    """The sentences of a cause rule's reason for this request."""
+    if isinstance(rule.sentences, tuple):
+        return rule.sentences
+    return _sentences(rule.sentences.render(facts, results))
+
+
+@dataclass(frozen=True, slots=True)
+class _Suggestion:
+    """A ``recommendations`` rule: its entry without the reason, and its type's place."""
+
+    recommendation: str
+    type: str
+    order: int
+    entry: Mapping[str, Any]
+    reason: _Text
+
+
+@dataclass(frozen=True, slots=True)
+class _WarningRule:
+    code: str
+    message: _Text
 
 
 class Assessor:
@@ -186,10 +335,6 @@ class Assessor:
             raise RuleError(findings)
         catalog = ruleset.catalog
         self._tables = {table.name: table for table in ruleset.tables}
-        self._reasons = {key: _Template.parse(text) for key, text in catalog["reasons"].items()}
-        self._warnings = {
-            code: _Template.parse(entry["message"]) for code, entry in catalog["warnings"].items()
-        }
         self._questions: dict[str, str] = {
             field: " ".join(str(text).split()) for field, text in catalog["questions"].items()
         }
@@ -228,23 +373,135 @@ class Assessor:
             for table in ruleset.tables
             if any(out.name == "level" for out in table.outputs)
         )
-        # For the questions, per request: the rank each rule of a level table gives (a
-        # partial match's outputs are its rule's), and the asked request fields per fact.
-        self._partial_ranks = tuple(
-            (
-                name,
-                {
-                    rule.id: _RANK.get(str(rule.outputs.get("level")), -1)
-                    for rule in self._tables[name].rules
-                },
-            )
-            for name in self._level_tables
+        # For the questions, per level table and per current rank: the rules that would
+        # raise the urgency above it, with the rank they give (a partial match's outputs are
+        # its rule's), so a request looks each partial match up once; and the asked request
+        # fields per fact.
+        self._raising = tuple(
+            (name, self._raising_rules(self._tables[name])) for name in self._level_tables
         )
-        self._asked_fields = {
+        asked = {
             fact: tuple(field for field in self._question_fields(fact) if field in self._questions)
             for fact in FACTS
         }
+        # Split because nearly every missing fact is a request field asking about itself; only
+        # derived facts ask about several fields.
+        self._asks_itself = {fact: fields[0] for fact, fields in asked.items() if fields == (fact,)}
+        self._asks_about = {
+            fact: fields for fact, fields in asked.items() if fields and fields != (fact,)
+        }
         self._vocabulary = self._build_vocabulary()
+        self._prepare_rules(catalog)
+
+    def _prepare_rules(self, catalog: Mapping[str, Any]) -> None:
+        """Per rule, what it adds to a body; a rule's outputs and tested inputs are fixed, so
+        only the texts that quote an answer, and evidence through chained tables, are left
+        for the request."""
+        tables = self._tables
+        # Where a placeholder naming a table's output reads from (``asas_items.item``): later
+        # tables first, as a later table's output would shadow an earlier one's.
+        sources: dict[str, tuple[str, ...]] = {}
+        for table in tables.values():
+            for out in table.outputs:
+                key = f"{table.name}.{out.name}"
+                sources[key] = (table.name, *sources.get(key, ()))
+        reasons = {
+            key: _Template.parse(text).bind(sources) for key, text in catalog["reasons"].items()
+        }
+        messages = {
+            code: _Template.parse(entry["message"]).bind(sources)
+            for code, entry in catalog["warnings"].items()
+        }
+
+        def reason_of(rule: CompiledRule) -> _Text:
+            key = str(rule.outputs["reason"])
+            return reasons.get(key, key)  # a reason without a text shows its key
+
+        self._evidence_of = {
+            table.name: {rule.id: _Evidence.of(rule, tables) for rule in table.rules}
+            for table in tables.values()
+        }
+        self._reasoning = {
+            table.name: {
+                rule.id: _Reasoning(
+                    level=rule.outputs.get("level"),
+                    reason=reason_of(rule) if "reason" in rule.outputs else None,
+                    upstream=tuple(
+                        prefix for name in rule.tests if (prefix := name.split(".", 1)[0]) in tables
+                    ),
+                )
+                for rule in table.rules
+            }
+            for table in tables.values()
+        }
+        self._flag_rules = {
+            rule.id: _FlagRule(
+                flag=(flag := str(rule.outputs["flag"])),
+                rank=_RANK[str(rule.outputs["level"])],
+                label=catalog["red_flags"][flag]["label"],
+            )
+            for rule in tables["red_flags"].rules
+        }
+        self._cause_rules = {
+            rule.id: self._cause_rule(rule, reason_of(rule), catalog)
+            for rule in tables["causes"].rules
+        }
+        self._suggestions = {
+            rule.id: self._suggestion(rule, reason_of(rule))
+            for rule in tables["recommendations"].rules
+        }
+        self._blocks = {
+            rule.id: str(rule.outputs["blocks"]) for rule in tables["contraindications"].rules
+        }
+        self._warning_rules = {
+            rule.id: _WarningRule(code := str(rule.outputs["code"]), messages[code])
+            for rule in tables["warnings"].rules
+        }
+
+    def _cause_rule(
+        self, rule: CompiledRule, reason: _Text, catalog: Mapping[str, Any]
+    ) -> _CauseRule:
+        cause = str(rule.outputs["cause"])
+        mine = frozenset(rule.tests)
+        covered_by = frozenset(
+            other.id
+            for other in self._tables["causes"].rules
+            if str(other.outputs["cause"]) == cause and mine < frozenset(other.tests)
+        )
+        sentences: tuple[str, ...] | _Fill
+        explanation: str | None = None
+        if isinstance(reason, str):
+            # Sentence by sentence, so two matched combinations that share a finding do not
+            # say it twice.
+            sentences = tuple(dict.fromkeys(_sentences(reason)))
+            explanation = " ".join([*sentences, self._explanations[cause]])
+        else:
+            sentences = reason
+        return _CauseRule(
+            cause=cause,
+            label=catalog["causes"][cause]["label"],
+            likely=rule.outputs["likelihood"] == "likely",
+            sentences=sentences,
+            explanation=explanation,
+            covered_by=covered_by,
+        )
+
+    def _suggestion(self, rule: CompiledRule, reason: _Text) -> _Suggestion:
+        rec_id = str(rule.outputs["recommendation"])
+        rec = self._recommendations[rec_id]
+        return _Suggestion(
+            recommendation=rec_id,
+            type=rec.type,
+            order=RECOMMENDATION_TYPES.index(rec.type),
+            entry={
+                "id": rec_id,
+                "type": rec.type,
+                "label": rec.label,
+                "instructions": rec.instructions,
+                "dose": rec.dose,
+            },
+            reason=reason,
+        )
 
     # ------------------------------------------------------------------ load-time checks
     @staticmethod
@@ -317,6 +574,13 @@ class Assessor:
                             Finding(table.file, rule.id, f"no question text for {inp!r}")
                         )
                 findings.extend(_placeholder_findings(table.file, rule, catalog))
+        for name, output, section in _CATALOGUED:
+            findings.extend(_catalog_findings(tables[name], output, catalog[section]))
+        for rule in tables["red_flags"].rules:
+            if str(rule.outputs["level"]) not in _RANK:
+                findings.append(
+                    Finding(tables["red_flags"].file, rule.id, "level must be an urgency level")
+                )
         return findings
 
     def _build_vocabulary(self) -> dict[str, Any]:
@@ -389,25 +653,22 @@ class Assessor:
         evaluation = evaluate(self.ruleset, facts, explain=explain)
         results = evaluation.results
         if fired is not None:
-            fired.extend(
-                (table, match.rule_id)
-                for table, result in results.items()
-                for match in result.matches
-            )
-        values = self._template_values(facts, evaluation)
-        urgency = self._urgency(results, values)
+            for table, result in results.items():
+                fired.extend([(table, match.rule_id) for match in result.matches])
+        urgency = self._urgency(results, facts)
+        ruleset = self.ruleset
         body: dict[str, Any] = {
             "ruleset": {
-                "name": self.ruleset.name,
-                "version": self.ruleset.version,
-                "digest": self.ruleset.digest,
+                "name": ruleset.name,
+                "version": ruleset.version,
+                "digest": ruleset.digest,
             },
             "urgency": urgency,
             "red_flags": self._red_flags(results),
-            "causes": self._causes(results, values),
-            "recommendations": self._recommendations_for(results, values),
+            "causes": self._causes(results, facts),
+            "recommendations": self._recommendations_for(results, facts),
             "questions": self._questions_for(results, facts, urgency["rank"]),
-            "warnings": self._warnings_for(results, values),
+            "warnings": self._warnings_for(results, facts),
             "disclaimer": self._disclaimer,
         }
         if explain:
@@ -415,187 +676,243 @@ class Assessor:
         return body
 
     # ------------------------------------------------------------------ assembly
-    def _template_values(self, facts: Mapping[str, Any], evaluation: Evaluation) -> dict[str, Any]:
-        values = dict(facts)
-        for name, result in evaluation.results.items():
-            if isinstance(result.value, int | float | str) and not isinstance(result.value, bool):
-                for out in self._tables[name].outputs:
-                    values[f"{name}.{out.name}"] = result.value
-        return values
-
-    def _evidence(self, matches: Iterable[Match], results: Mapping[str, TableResult]) -> list[str]:
+    def _evidence(
+        self, table: str, matches: Sequence[Match], results: Mapping[str, TableResult]
+    ) -> list[str]:
         """The request fields the matched rules tested: derived facts become the fields they
         are computed from, chained inputs the fields tested by the rules they came from."""
-        fields: list[str] = []
+        if len(matches) == 1:
+            fields = self._evidence_of[table][matches[0].rule_id].fields
+            if fields is not None:
+                return list(fields)
+        out: list[str] = []
+        self._collect_evidence(table, matches, results, out)
+        return list(dict.fromkeys(out))
+
+    def _collect_evidence(
+        self,
+        table: str,
+        matches: Sequence[Match],
+        results: Mapping[str, TableResult],
+        out: list[str],
+    ) -> None:
+        prepared = self._evidence_of[table]
         for match in matches:
-            for name in match.tested:
-                fields.extend(self._fields_of(name, results))
-        return _unique(fields)
-
-    def _fields_of(self, name: str, results: Mapping[str, TableResult]) -> list[str]:
-        if name in DERIVED_SOURCES:
-            return list(DERIVED_SOURCES[name])
-        if name in FACTS:
-            return [name]
-        table = name.split(".", 1)[0]
-        if table in results:
-            return self._evidence(results[table].matches, results)
-        return []
-
-    def _reason(self, key: str, values: Mapping[str, Any]) -> str:
-        template = self._reasons.get(key)
-        return template.render(values) if template is not None else key
+            evidence = prepared[match.rule_id]
+            if evidence.fields is not None:
+                out.extend(evidence.fields)
+                continue
+            for part in evidence.parts:
+                if isinstance(part, tuple):
+                    out.extend(part)
+                elif (upstream := results.get(part)) is not None:
+                    self._collect_evidence(part, upstream.matches, results, out)
 
     def _urgency(
-        self, results: Mapping[str, TableResult], values: Mapping[str, Any]
+        self, results: Mapping[str, TableResult], facts: Mapping[str, Any]
     ) -> dict[str, Any]:
         result = results["urgency"]
         level = str(result.value["level"]) if result.value else URGENCY_LEVELS[0]
-        winners = [m for m in result.matches if m.outputs["level"] == level]
+        reasoning = self._reasoning
+        mine = reasoning["urgency"]
         reasons: list[str] = []
         rules: list[str] = []
-        for match in winners:
+        for match in result.matches:
+            said = mine[match.rule_id]
+            if said.level != level:
+                continue
             # A level that arrived through a chained table (the red flags) is explained by
             # the rules of that table that gave the same level: they name the person's answers.
-            upstream = [
-                results[name.split(".", 1)[0]]
-                for name in match.tested
-                if name.split(".", 1)[0] in results
-            ]
             found = False
-            for table_result in upstream:
-                for source in table_result.matches:
-                    if source.outputs.get("level") == level and "reason" in source.outputs:
-                        reasons.append(str(source.outputs["reason"]))
+            for name in said.upstream:
+                theirs = reasoning[name]
+                for source in results[name].matches:
+                    upstream = theirs[source.rule_id]
+                    if upstream.reason is not None and upstream.level == level:
+                        reasons.append(_render(upstream.reason, facts, results))
                         rules.append(source.rule_id)
                         found = True
-            if not found:
-                reasons.append(str(match.outputs["reason"]))
+            if not found and said.reason is not None:
+                reasons.append(_render(said.reason, facts, results))
                 rules.append(match.rule_id)
         return {
             "level": level,
             "rank": _RANK[level],
             "seek_care": self._seek_care[level],
-            "reasons": _unique(self._reason(key, values) for key in reasons),
+            "reasons": list(dict.fromkeys(reasons)),
             "rule": rules[0] if rules else "",
         }
 
     def _red_flags(self, results: Mapping[str, TableResult]) -> list[dict[str, Any]]:
+        matches = results["red_flags"].matches
+        if not matches:
+            return []
+        prepared = self._flag_rules
         by_flag: dict[str, list[Match]] = {}
-        for match in results["red_flags"].matches:
-            by_flag.setdefault(str(match.outputs["flag"]), []).append(match)
-
-        def severity(flag: str) -> tuple[int, int]:
-            top = max(_RANK[str(m.outputs["level"])] for m in by_flag[flag])
-            return (-top, self._flag_order.get(flag, len(self._flag_order)))
-
+        top: dict[str, int] = {}
+        for match in matches:
+            rule = prepared[match.rule_id]
+            group = by_flag.get(rule.flag)
+            if group is None:
+                by_flag[rule.flag] = [match]
+                top[rule.flag] = rule.rank
+            else:
+                group.append(match)
+                top[rule.flag] = max(top[rule.flag], rule.rank)
+        # Most severe first; the table's own order breaks ties.
+        ranked: list[str] | dict[str, list[Match]] = by_flag
+        if len(by_flag) > 1:
+            order = self._flag_order
+            ranked = sorted(by_flag, key=lambda flag: (-top[flag], order.get(flag, len(order))))
         return [
             {
                 "id": flag,
-                "label": self.ruleset.catalog["red_flags"][flag]["label"],
-                "evidence": self._evidence(by_flag[flag], results),
+                "label": prepared[by_flag[flag][0].rule_id].label,
+                "evidence": self._evidence("red_flags", by_flag[flag], results),
             }
-            for flag in sorted(by_flag, key=severity)
+            for flag in ranked
         ]
 
     def _causes(
-        self, results: Mapping[str, TableResult], values: Mapping[str, Any]
+        self, results: Mapping[str, TableResult], facts: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
+        matches = results["causes"].matches
+        if not matches:
+            return []
+        prepared = self._cause_rules
         by_cause: dict[str, list[Match]] = {}
-        for match in results["causes"].matches:
-            by_cause.setdefault(str(match.outputs["cause"]), []).append(match)
-        causes: list[dict[str, Any]] = []
-        for cause, matches in by_cause.items():
-            entry = self.ruleset.catalog["causes"][cause]
-            # Sentence by sentence, so two matched combinations that share a finding
-            # do not say it twice.
-            because = _unique(
-                sentence
-                for m in _most_specific(matches)
-                for sentence in _sentences(self._reason(str(m.outputs["reason"]), values))
-            )
-            general = self._explanations[cause]
-            likely = any(m.outputs["likelihood"] == "likely" for m in matches)
-            score = max(float(m.outputs["score"]) for m in matches)
-            causes.append(
-                {
-                    "id": cause,
-                    "label": entry["label"],
-                    "likelihood": "likely" if likely else "possible",
-                    "score": round(min(max(score, 0.0), 1.0), 2),
-                    "explanation": " ".join([*because, general]),
-                    "evidence": self._evidence(matches, results),
-                }
-            )
-        causes.sort(
-            key=lambda c: (
-                c["likelihood"] != "likely",
-                -c["score"],
-                self._cause_order.get(c["id"], len(self._cause_order)),
-            )
-        )
-        return causes
+        for match in matches:
+            cause = prepared[match.rule_id].cause
+            group = by_cause.get(cause)
+            if group is None:
+                by_cause[cause] = [match]
+            else:
+                group.append(match)
+        order = self._cause_order
+        ranked: list[tuple[tuple[bool, float, int], dict[str, Any]]] = []
+        for cause, group in by_cause.items():
+            entry = self._cause(cause, group, results, facts)
+            key = (entry["likelihood"] != "likely", -entry["score"], order.get(cause, len(order)))
+            ranked.append((key, entry))
+        ranked.sort(key=_FIRST)
+        return [entry for _key, entry in ranked]
+
+    def _cause(
+        self,
+        cause: str,
+        group: list[Match],
+        results: Mapping[str, TableResult],
+        facts: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        prepared = self._cause_rules
+        first = prepared[group[0].rule_id]
+        if len(group) == 1:
+            likely = first.likely
+            score = float(group[0].outputs["score"])
+            explanation = first.explanation
+            if explanation is None:
+                because = _because(first, facts, results)
+                explanation = " ".join([*dict.fromkeys(because), self._explanations[cause]])
+        else:
+            likely = False
+            ids = {match.rule_id for match in group}
+            sentences: list[str] = []
+            for match in group:
+                rule = prepared[match.rule_id]
+                likely = likely or rule.likely
+                # A rule replaced by a more specific match for the same cause says nothing new.
+                if rule.covered_by.isdisjoint(ids):
+                    sentences.extend(_because(rule, facts, results))
+            score = max([float(match.outputs["score"]) for match in group])
+            explanation = " ".join([*dict.fromkeys(sentences), self._explanations[cause]])
+        return {
+            "id": cause,
+            "label": first.label,
+            "likelihood": "likely" if likely else "possible",
+            "score": round(min(max(score, 0.0), 1.0), 2),
+            "explanation": explanation,
+            "evidence": self._evidence("causes", group, results),
+        }
 
     def _recommendations_for(
-        self, results: Mapping[str, TableResult], values: Mapping[str, Any]
+        self, results: Mapping[str, TableResult], facts: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
-        blocked = {str(m.outputs["blocks"]) for m in results["contraindications"].matches}
-        chosen: dict[str, str] = {}
+        blocks = self._blocks
+        blocked = {blocks[match.rule_id] for match in results["contraindications"].matches}
+        prepared = self._suggestions
+        chosen: set[str] = set()
+        ranked: list[tuple[int, dict[str, Any]]] = []
         for match in results["recommendations"].matches:
-            rec_id = str(match.outputs["recommendation"])
-            rec = self._recommendations[rec_id]
-            if rec_id in blocked or rec.type in blocked or rec_id in chosen:
+            rule = prepared[match.rule_id]
+            rec_id = rule.recommendation
+            if rec_id in blocked or rule.type in blocked or rec_id in chosen:
                 continue
-            chosen[rec_id] = self._reason(str(match.outputs["reason"]), values)
-        order = {kind: i for i, kind in enumerate(RECOMMENDATION_TYPES)}
-        ranked = sorted(chosen, key=lambda rec_id: order[self._recommendations[rec_id].type])
-        return [
-            {
-                "id": rec_id,
-                "type": self._recommendations[rec_id].type,
-                "label": self._recommendations[rec_id].label,
-                "instructions": self._recommendations[rec_id].instructions,
-                "dose": self._recommendations[rec_id].dose,
-                "reason": chosen[rec_id],
-            }
-            for rec_id in ranked
-        ]
+            chosen.add(rec_id)
+            entry = dict(rule.entry)
+            entry["reason"] = _render(rule.reason, facts, results)
+            ranked.append((rule.order, entry))
+        # Stable: within a type, the table's order.
+        ranked.sort(key=_FIRST)
+        return [entry for _order, entry in ranked]
 
     def _questions_for(
         self, results: Mapping[str, TableResult], facts: Mapping[str, Any], current: int
     ) -> list[dict[str, str]]:
         raises_to: dict[str, int] = {}
-        asked = self._asked_fields
-        for name, ranks in self._partial_ranks:
+        itself = self._asks_itself
+        about = self._asks_about
+        for name, by_current in self._raising:
+            ranks = by_current[current]
+            if not ranks:
+                continue
             for partial in results[name].partial:
-                rank = ranks.get(partial.rule_id, -1)
-                if rank <= current:
+                rank = ranks.get(partial.rule_id)
+                if rank is None:
                     continue
                 for missing in partial.missing:
-                    for field in asked.get(missing, ()):
-                        if facts.get(field) is None and raises_to.get(field, -1) < rank:
+                    field = itself.get(missing)
+                    if field is not None:
+                        if raises_to.get(field, -1) < rank and facts.get(field) is None:
                             raises_to[field] = rank
+                        continue
+                    for field in about.get(missing, ()):
+                        if raises_to.get(field, -1) < rank and facts.get(field) is None:
+                            raises_to[field] = rank
+        # Most urgent first, then catalog order: one int per field orders both at once
+        # (positions are below ``count``), so the sort compares no tuples of keys.
+        order = self._question_order
+        count = len(order)
         ordered = sorted(
-            raises_to, key=lambda field: (-raises_to[field], self._question_order[field])
+            [(order[field] - rank * count, field) for field, rank in raises_to.items()]
         )
-        return [{"field": field, "text": self._questions[field]} for field in ordered]
+        questions = self._questions
+        return [{"field": field, "text": questions[field]} for _key, field in ordered]
+
+    @staticmethod
+    def _raising_rules(table: CompiledTable) -> tuple[dict[str, int], ...]:
+        ranks = {rule.id: _RANK.get(str(rule.outputs.get("level")), -1) for rule in table.rules}
+        return tuple(
+            {rule_id: rank for rule_id, rank in ranks.items() if rank > current}
+            for current in range(len(URGENCY_LEVELS))
+        )
 
     @staticmethod
     def _question_fields(name: str) -> Sequence[str]:
         return DERIVED_SOURCES.get(name, (name,))
 
     def _warnings_for(
-        self, results: Mapping[str, TableResult], values: Mapping[str, Any]
+        self, results: Mapping[str, TableResult], facts: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
+        prepared = self._warning_rules
         warnings: dict[str, dict[str, Any]] = {}
         for match in results["warnings"].matches:
-            code = str(match.outputs["code"])
-            if code in warnings:
+            rule = prepared[match.rule_id]
+            if rule.code in warnings:
                 continue
-            warnings[code] = {
-                "code": code,
-                "message": self._warnings[code].render(values),
-                "fields": self._evidence([match], results),
+            warnings[rule.code] = {
+                "code": rule.code,
+                "message": _render(rule.message, facts, results),
+                "fields": self._evidence("warnings", (match,), results),
             }
         return list(warnings.values())
 

@@ -344,3 +344,45 @@ def test_a_text_quoting_an_untested_answer_is_refused(tmp_path: Path) -> None:
 def test_describe_hands_out_a_copy(assessor: Assessor) -> None:
     assessor.describe()["vocabulary"]["urgency"].clear()
     assert len(assessor.describe()["vocabulary"]["urgency"]) == 5
+
+
+def _uncatalogued(rules: Path, name: str, output: str, value: str, rule_id: str) -> None:
+    """Let ``rule_id`` of table ``name`` give ``value`` for ``output``, which the catalog has
+    no entry for (tables that read the output are told about the new value)."""
+    for path in (rules / "tables").glob("*.yaml"):
+        table = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if table["table"] == name:
+            spec = next(out for out in table["outputs"] if out["name"] == output)
+            spec.pop("catalog", None)
+            spec["values"].append(value)
+            rule = next(rule for rule in table["rules"] if rule["id"] == rule_id)
+            rule["then"][output] = value
+        for spec in table["inputs"]:
+            if spec["name"] == f"{name}.{output}":
+                spec["values"].append(value)
+        path.write_text(yaml.safe_dump(table, sort_keys=False), encoding="utf-8")
+
+
+def test_an_id_without_a_catalog_entry_is_refused_at_load(tmp_path: Path) -> None:
+    # Else the first request that matched the rule would fail looking up its label.
+    rules = _copy_rules(tmp_path)
+    _uncatalogued(rules, "red_flags", "flag", "spinal_tumour", "rf_ces_saddle_numbness")
+    with pytest.raises(RuleError, match="rf_ces_saddle_numbness: flag 'spinal_tumour' has no"):
+        load_assessor(rules)
+
+
+def test_a_red_flag_level_outside_the_urgency_levels_is_refused_at_load(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    _uncatalogued(rules, "red_flags", "level", "critical", "rf_ces_saddle_numbness")
+    with pytest.raises(RuleError, match="rf_ces_saddle_numbness: level must be an urgency level"):
+        load_assessor(rules)
+
+
+def test_fired_lists_every_match_in_table_then_match_order(assessor: Assessor) -> None:
+    request = {"age": 60, "duration_days": 10, "pain": {"level": 9, "worse_at_night": True}}
+    fired: list[tuple[str, str]] = []
+    body = assessor.assess(request, fired=fired, explain=True)
+    assert fired == [
+        (step["table"], match["rule"]) for step in body["trace"] for match in step["matched"]
+    ]
+    assert len(fired) > 5

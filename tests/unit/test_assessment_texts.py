@@ -1,0 +1,51 @@
+"""How ``service.assessment`` prepares catalog texts once and fills them in per request.
+
+The shipped catalog quotes only answers and one chained count, so the rarer paths (a table
+output shadowing another, a result that is not a single value) are pinned here directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from service.assessment import _Fill, _Template
+from service.engine import TableResult
+
+FACTS: dict[str, Any] = {"age": 52.0, "muscles.tight": ["lower_back", "hips"], "onset": None}
+
+
+def _result(name: str, value: Any) -> TableResult:
+    return TableResult(name, (), (), value)
+
+
+def test_a_text_without_placeholders_is_rendered_once() -> None:
+    text = _Template.parse("  Braces {{like this}} stay.\n").bind({})
+    assert text == "Braces {like this} stay."
+
+
+def test_answers_read_as_words() -> None:
+    fill = _Template.parse("At {age}, {muscles.tight} feel tight; onset {onset}.").bind({})
+    assert isinstance(fill, _Fill)
+    assert fill.render(FACTS, {}) == (
+        "At 52, lower back and hips feel tight; onset (not answered)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("later", "earlier", "shown"),
+    [
+        (4, 2, "4"),  # the later table's single value wins
+        ([{"item": 1}], 2, "2"),  # a list is not a single value: the earlier table's shows
+        (True, "two", "two"),  # nor is a bool
+        (None, None, "61"),  # no table gives a single value: the answer
+    ],
+)
+def test_a_table_output_placeholder_reads_the_latest_single_value(
+    later: Any, earlier: Any, shown: str
+) -> None:
+    fill = _Template.parse("{t.item}").bind({"t.item": ("later", "earlier")})
+    assert isinstance(fill, _Fill)
+    results = {"earlier": _result("earlier", earlier), "later": _result("later", later)}
+    assert fill.render({"t.item": 61}, results) == shown
