@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 
@@ -79,9 +79,11 @@ def _encode(body: dict[str, Any]) -> bytes:
 @bp.post("/assess")
 def assess() -> Response:
     """Assess one request; ``?explain=true`` adds ``trace``."""
-    environ = request.environ
+    # Each attribute read through Flask's ``request``/``current_app`` proxies costs about
+    # 0.8 µs, resolving one about 0.1 µs: resolve each once.
+    environ = request._get_current_object().environ  # type: ignore[attr-defined]
     explain = _explain_requested(environ)
-    state = get_state()
+    state = get_state(current_app._get_current_object())  # type: ignore[attr-defined]
     facts = load_request(read_json_object(state.settings.max_body_bytes, environ))
     fired: list[tuple[str, str]] = []
     result = state.assessor.assess(facts, explain=explain, fired=fired)

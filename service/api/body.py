@@ -80,7 +80,7 @@ def read_body(max_bytes: int, environ: dict[str, Any] | None = None) -> bytes:
     ``environ`` is the request's WSGI environ (the current request's when not given).
     """
     if environ is None:
-        environ = request.environ
+        environ = request._get_current_object().environ  # type: ignore[attr-defined]
     too_large = RequestEntityTooLarge(f"The body is larger than the limit of {max_bytes} bytes.")
     # What ``request.content_length`` answers, read from the environ without building
     # werkzeug's header view of it first (a measurable share of a small request).
@@ -224,7 +224,7 @@ def read_json_object(max_bytes: int, environ: dict[str, Any] | None = None) -> d
     Raises 415, 413 or 400 (werkzeug exceptions, rendered by ``service.api.errors``).
     """
     if environ is None:
-        environ = request.environ
+        environ = request._get_current_object().environ  # type: ignore[attr-defined]
     # Nearly every caller sends exactly "application/json": compare the raw header first
     # and leave werkzeug's parser (parameters, letter case) for everything else.
     if environ.get("CONTENT_TYPE") != JSON_MEDIA_TYPE:

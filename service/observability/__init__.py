@@ -64,8 +64,9 @@ def _start_request() -> None:
     # ``g`` and ``request`` are context-local proxies, and every attribute access through
     # one costs about a microsecond: both hooks resolve each proxy once per request.
     ctx = g._get_current_object()
+    environ = request._get_current_object().environ  # type: ignore[attr-defined]
     ctx.request_started = time.perf_counter()
-    ctx.request_id = requestid.choose(request.environ.get(_REQUEST_ID_ENVIRON_HEADER))
+    ctx.request_id = requestid.choose(environ.get(_REQUEST_ID_ENVIRON_HEADER))
 
 
 def _finish_request(response: Response) -> Response:

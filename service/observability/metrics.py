@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import glob
+import itertools
 import os
 import shutil
 import threading
@@ -171,34 +172,42 @@ def record_assessment(
 
 
 # Rules fire 7 to 29 times per assessment with the shipped tables, and one multiprocess
-# counter increment costs about 2 µs (a lock and an mmap write). So hits are tallied in a dict
-# and folded into RULE_HITS at most RULE_HIT_FLUSH_SECONDS later by a thread in each worker,
-# and at once by ``flush_rule_hits`` (each scrape, each worker exit). A scrape may lag behind
-# by that second; the assessment and request counters are exact at every scrape.
+# counter increment costs about 2 µs (a lock and an mmap write). So each assessment's hits are
+# set aside as they are, counted and folded into RULE_HITS at most RULE_HIT_FLUSH_SECONDS
+# later by a thread in each worker, and at once by ``flush_rule_hits`` (each scrape, each
+# worker exit). A scrape may lag behind by that second; the assessment and request counters
+# are exact at every scrape.
 RULE_HIT_FLUSH_SECONDS = 1.0
+# Set-aside assessments beyond which the request that adds one folds them itself, so memory
+# stays bounded even if the flusher thread were gone.
+RULE_HIT_MAX_PENDING = 10_000
 
 
 class _RuleHitTally:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pending: collections.Counter[tuple[str, str]] = collections.Counter()
+        self._pending: list[tuple[tuple[str, str], ...]] = []
         self._flusher_started = False
-        # Threads do not survive gunicorn's fork, and hits tallied before it are the parent's
-        # to flush: a child starts with a fresh tally and starts its own flusher.
+        # Threads do not survive gunicorn's fork, and hits set aside before it are the
+        # parent's to flush: a child starts with nothing pending and starts its own flusher.
         os.register_at_fork(after_in_child=self._forget)
 
     def add(self, hits: Iterable[tuple[str, str]]) -> None:
+        # Counting here cost about 1.2 µs per assessment (hashing 7 to 29 pairs); setting the
+        # pairs aside is a copy, and the flusher counts a second's worth in one C-level pass.
+        batch = tuple(hits)
         with self._lock:
-            # ``Counter.update`` counts an iterable in C: a fifth of a loop of dict gets and
-            # sets for the 7 to 29 hits of an assessment.
-            self._pending.update(hits)
+            self._pending.append(batch)
+            crowded = len(self._pending) >= RULE_HIT_MAX_PENDING
             if not self._flusher_started:
                 self._flusher_started = True
                 threading.Thread(target=self._run, name="popcheck-rule-hits", daemon=True).start()
+        if crowded:
+            self.flush()
 
     def _forget(self) -> None:
         self._lock = threading.Lock()
-        self._pending = collections.Counter()
+        self._pending = []
         self._flusher_started = False
 
     def _run(self) -> None:
@@ -208,8 +217,9 @@ class _RuleHitTally:
 
     def flush(self) -> None:
         with self._lock:
-            batch, self._pending = self._pending, collections.Counter()
-        for (table, rule), count in batch.items():
+            batches, self._pending = self._pending, []
+        counts = collections.Counter(itertools.chain.from_iterable(batches))
+        for (table, rule), count in counts.items():
             RULE_HITS.labels(table, rule).inc(count)
 
 
