@@ -154,6 +154,8 @@ def _show(value: Any) -> str:
     """A fact value as a person reads it: ``7`` not ``7.0``; never ``None``."""
     if value is None:
         return "(not answered)"
+    if type(value) is int:  # the usual answer, first
+        return str(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else f"{value:g}"
     if isinstance(value, list | tuple):
@@ -216,6 +218,8 @@ def _sentences(text: str) -> list[str]:
     """Split a rendered catalog text after each full stop (the catalog's texts are plain
     sentences; none contains an abbreviation with a dot)."""
     parts = text.split(". ")
+    if len(parts) == 1:
+        return parts
     return [part if part.endswith(".") else f"{part}." for part in parts[:-1]] + parts[-1:]
 
 
@@ -287,9 +291,13 @@ class _CauseRule:
     cause: str
     label: str
     likely: bool
+    score: float
     sentences: tuple[str, ...] | _Fill
     explanation: str | None
     covered_by: frozenset[str]
+    #: The cause's entry when this rule matches alone; ``explanation`` is filled in per
+    #: request when it quotes an answer, ``evidence`` always (it is a fresh list per body).
+    alone: Mapping[str, Any]
 
 
 def _because(
@@ -303,7 +311,8 @@ def _because(
 
 @dataclass(frozen=True, slots=True)
 class _Suggestion:
-    """A ``recommendations`` rule: its entry without the reason, and its type's place."""
+    """A ``recommendations`` rule: its entry (with its reason when that is fixed; else the
+    reason is filled in per request, last, where it belongs), and its type's place."""
 
     recommendation: str
     type: str
@@ -477,13 +486,25 @@ class Assessor:
             explanation = " ".join([*sentences, self._explanations[cause]])
         else:
             sentences = reason
+        label = catalog["causes"][cause]["label"]
+        likely = rule.outputs["likelihood"] == "likely"
+        score = float(rule.outputs["score"])
         return _CauseRule(
             cause=cause,
-            label=catalog["causes"][cause]["label"],
-            likely=rule.outputs["likelihood"] == "likely",
+            label=label,
+            likely=likely,
+            score=score,
             sentences=sentences,
             explanation=explanation,
             covered_by=covered_by,
+            alone={
+                "id": cause,
+                "label": label,
+                "likelihood": "likely" if likely else "possible",
+                "score": round(min(max(score, 0.0), 1.0), 2),
+                "explanation": explanation,
+                "evidence": None,
+            },
         )
 
     def _suggestion(self, rule: CompiledRule, reason: _Text) -> _Suggestion:
@@ -499,6 +520,7 @@ class Assessor:
                 "label": rec.label,
                 "instructions": rec.instructions,
                 "dose": rec.dose,
+                "reason": reason if isinstance(reason, str) else "",
             },
             reason=reason,
         )
@@ -576,6 +598,11 @@ class Assessor:
                 findings.extend(_placeholder_findings(table.file, rule, catalog))
         for name, output, section in _CATALOGUED:
             findings.extend(_catalog_findings(tables[name], output, catalog[section]))
+        for rule in tables["causes"].rules:
+            try:
+                float(rule.outputs["score"])
+            except (TypeError, ValueError):
+                findings.append(Finding(tables["causes"].file, rule.id, "score must be a number"))
         for rule in tables["red_flags"].rules:
             if str(rule.outputs["level"]) not in _RANK:
                 findings.append(
@@ -654,7 +681,8 @@ class Assessor:
         results = evaluation.results
         if fired is not None:
             for table, result in results.items():
-                fired.extend([(table, match.rule_id) for match in result.matches])
+                for match in result.matches:
+                    fired.append((table, match.rule_id))
         urgency = self._urgency(results, facts)
         ruleset = self.ruleset
         body: dict[str, Any] = {
@@ -788,12 +816,18 @@ class Assessor:
                 by_cause[cause] = [match]
             else:
                 group.append(match)
+        entries = [self._cause(cause, group, results, facts) for cause, group in by_cause.items()]
+        if len(entries) == 1:
+            return entries
+        # Likely first, then the higher score, then the table's order.
         order = self._cause_order
-        ranked: list[tuple[tuple[bool, float, int], dict[str, Any]]] = []
-        for cause, group in by_cause.items():
-            entry = self._cause(cause, group, results, facts)
-            key = (entry["likelihood"] != "likely", -entry["score"], order.get(cause, len(order)))
-            ranked.append((key, entry))
+        ranked = [
+            (
+                (entry["likelihood"] != "likely", -entry["score"], order.get(cause, len(order))),
+                entry,
+            )
+            for cause, entry in zip(by_cause, entries, strict=True)
+        ]
         ranked.sort(key=_FIRST)
         return [entry for _key, entry in ranked]
 
@@ -807,30 +841,30 @@ class Assessor:
         prepared = self._cause_rules
         first = prepared[group[0].rule_id]
         if len(group) == 1:
-            likely = first.likely
-            score = float(group[0].outputs["score"])
-            explanation = first.explanation
-            if explanation is None:
+            entry = dict(first.alone)
+            if first.explanation is None:
                 because = _because(first, facts, results)
-                explanation = " ".join([*dict.fromkeys(because), self._explanations[cause]])
-        else:
-            likely = False
-            ids = {match.rule_id for match in group}
-            sentences: list[str] = []
-            for match in group:
-                rule = prepared[match.rule_id]
-                likely = likely or rule.likely
-                # A rule replaced by a more specific match for the same cause says nothing new.
-                if rule.covered_by.isdisjoint(ids):
-                    sentences.extend(_because(rule, facts, results))
-            score = max([float(match.outputs["score"]) for match in group])
-            explanation = " ".join([*dict.fromkeys(sentences), self._explanations[cause]])
+                entry["explanation"] = " ".join(
+                    [*dict.fromkeys(because), self._explanations[cause]]
+                )
+            entry["evidence"] = self._evidence("causes", group, results)
+            return entry
+        likely = False
+        ids = {match.rule_id for match in group}
+        sentences: list[str] = []
+        for match in group:
+            rule = prepared[match.rule_id]
+            likely = likely or rule.likely
+            # A rule replaced by a more specific match for the same cause says nothing new.
+            if rule.covered_by.isdisjoint(ids):
+                sentences.extend(_because(rule, facts, results))
+        score = max([prepared[match.rule_id].score for match in group])
         return {
             "id": cause,
             "label": first.label,
             "likelihood": "likely" if likely else "possible",
             "score": round(min(max(score, 0.0), 1.0), 2),
-            "explanation": explanation,
+            "explanation": " ".join([*dict.fromkeys(sentences), self._explanations[cause]]),
             "evidence": self._evidence("causes", group, results),
         }
 
@@ -849,7 +883,8 @@ class Assessor:
                 continue
             chosen.add(rec_id)
             entry = dict(rule.entry)
-            entry["reason"] = _render(rule.reason, facts, results)
+            if not isinstance(rule.reason, str):
+                entry["reason"] = rule.reason.render(facts, results)
             ranked.append((rule.order, entry))
         # Stable: within a type, the table's order.
         ranked.sort(key=_FIRST)
@@ -878,15 +913,12 @@ class Assessor:
                     for field in about.get(missing, ()):
                         if raises_to.get(field, -1) < rank and facts.get(field) is None:
                             raises_to[field] = rank
-        # Most urgent first, then catalog order: one int per field orders both at once
-        # (positions are below ``count``), so the sort compares no tuples of keys.
-        order = self._question_order
-        count = len(order)
-        ordered = sorted(
-            [(order[field] - rank * count, field) for field, rank in raises_to.items()]
-        )
+        # Most urgent first, then catalog order: two stable sorts keyed by bound lookups,
+        # which build no key tuples.
+        ordered = sorted(raises_to, key=self._question_order.__getitem__)
+        ordered.sort(key=raises_to.__getitem__, reverse=True)
         questions = self._questions
-        return [{"field": field, "text": questions[field]} for _key, field in ordered]
+        return [{"field": field, "text": questions[field]} for field in ordered]
 
     @staticmethod
     def _raising_rules(table: CompiledTable) -> tuple[dict[str, int], ...]:

@@ -386,3 +386,14 @@ def test_fired_lists_every_match_in_table_then_match_order(assessor: Assessor) -
         (step["table"], match["rule"]) for step in body["trace"] for match in step["matched"]
     ]
     assert len(fired) > 5
+
+
+def test_a_cause_score_that_is_not_a_number_is_refused_at_load(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    path = rules / "tables" / "causes.yaml"
+    table = yaml.safe_load(path.read_text(encoding="utf-8"))
+    next(out for out in table["outputs"] if out["name"] == "score")["default"] = None
+    del next(r for r in table["rules"] if r["id"] == "cause_refractory_recent_pop")["then"]["score"]
+    path.write_text(yaml.safe_dump(table, sort_keys=False), encoding="utf-8")
+    with pytest.raises(RuleError, match="cause_refractory_recent_pop: score must be a number"):
+        load_assessor(rules)
