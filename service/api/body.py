@@ -68,6 +68,11 @@ class DuplicateKeyError(ValueError):
         self.key = key
 
 
+def _too_large(max_bytes: int) -> RequestEntityTooLarge:
+    # Built only when raised: an exception and its message cost about 0.5 µs to make.
+    return RequestEntityTooLarge(f"The body is larger than the limit of {max_bytes} bytes.")
+
+
 def read_body(max_bytes: int, environ: dict[str, Any] | None = None) -> bytes:
     """The raw body, never more than ``max_bytes``; 413 beyond that.
 
@@ -81,13 +86,12 @@ def read_body(max_bytes: int, environ: dict[str, Any] | None = None) -> bytes:
     """
     if environ is None:
         environ = request._get_current_object().environ  # type: ignore[attr-defined]
-    too_large = RequestEntityTooLarge(f"The body is larger than the limit of {max_bytes} bytes.")
     # What ``request.content_length`` answers, read from the environ without building
     # werkzeug's header view of it first (a measurable share of a small request).
     length = get_content_length(environ)
     if length is not None:
         if length > max_bytes:
-            raise too_large
+            raise _too_large(max_bytes)
         # Exactly the declared length, straight from the server's stream (WSGI lets an app
         # read up to CONTENT_LENGTH). werkzeug's ``request.stream`` would only wrap it, at a
         # measurable cost per request; and under gunicorn (``wsgi.input_terminated``) it caps
@@ -120,7 +124,7 @@ def read_body(max_bytes: int, environ: dict[str, Any] | None = None) -> bytes:
         chunks.append(chunk)
         received += len(chunk)
     if received > max_bytes:
-        raise too_large
+        raise _too_large(max_bytes)
     if length is not None and received < length:
         # The connection ended before the declared length: what arrived may still parse
         # (``{"age": 40}`` of a longer body), but it is not what the caller sent.

@@ -110,8 +110,7 @@ OTHER_METHOD = "OTHER"
 
 # Child lookups cached per label tuple: ``labels()`` takes a lock and rebuilds the key on
 # every call, which is most of the cost of counting a request.
-_request_children: dict[tuple[str, str, str], Any] = {}
-_duration_children: dict[tuple[str, str], Any] = {}
+_request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 _urgency_children: dict[str, Any] = {}
 _flag_children: dict[str, Any] = {}
 
@@ -123,20 +122,29 @@ def multiprocess_dir() -> str | None:
 
 def record_request(method: str, route: str, status: int, seconds: float) -> None:
     """Count one answered request and its duration; ``route`` must be a template."""
-    if method not in KNOWN_METHODS:
-        method = OTHER_METHOD
-    key = (method, route, str(status))
-    counter = _request_children.get(key)
-    if counter is None:
-        counter = _request_children.setdefault(key, HTTP_REQUESTS.labels(*key))
+    children = _request_children.get((method, route, status))
+    if children is None:
+        children = _request_children_for(method, route, status)
+    counter, histogram = children
     counter.inc()
-    duration_key = (method, route)
-    histogram = _duration_children.get(duration_key)
-    if histogram is None:
-        histogram = _duration_children.setdefault(duration_key, HTTP_DURATION.labels(*duration_key))
     histogram.observe(seconds)
     if status == 422:
         (_validation_errors or init_process_metrics()).inc()
+
+
+def _request_children_for(method: str, route: str, status: int) -> tuple[Any, Any]:
+    # Looked up by what the hook has at hand (the int status, the method as sent), so a
+    # request costs one dict lookup; the labels are worked out here, once per combination.
+    labelled = method if method in KNOWN_METHODS else OTHER_METHOD
+    children = (
+        HTTP_REQUESTS.labels(labelled, route, str(status)),
+        HTTP_DURATION.labels(labelled, route),
+    )
+    if method not in KNOWN_METHODS:
+        # An invented method is counted, but not remembered: a client sending thousands of
+        # them must not grow this cache.
+        return children
+    return _request_children.setdefault((method, route, status), children)
 
 
 def init_process_metrics() -> Counter:
