@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from flask.testing import FlaskClient
 
@@ -29,3 +31,29 @@ def test_assessment_and_request_ids_are_uuid4(client: FlaskClient) -> None:
     for text in (response.get_json()["id"], response.headers["X-Request-ID"]):
         assert uuid.UUID(text).version == 4
         assert str(uuid.UUID(text)) == text
+
+
+def test_a_forked_child_never_reuses_the_parent_s_ids() -> None:
+    new_uuid4()  # the batch is minted and partly unused when the fork happens
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        os.write(write, " ".join(new_uuid4() for _ in range(10)).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = set(pipe.read().split())
+    os.waitpid(pid, 0)
+    parent = {new_uuid4() for _ in range(200)}
+    assert len(child) == 10
+    assert not child & parent
+
+
+def test_threads_never_share_an_id() -> None:
+    def mint(_: int) -> list[str]:
+        return [new_uuid4() for _ in range(500)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        minted = [text for batch in pool.map(mint, range(8)) for text in batch]
+    assert len(set(minted)) == len(minted) == 4000
