@@ -131,7 +131,15 @@ _SECTIONS: Final[Mapping[str, Mapping[str, str]]] = _sections()
 _NO_SECTION: Final[Mapping[str, str]] = {}
 _UNANSWERED: Final[Mapping[str, None]] = dict.fromkeys(FACTS)
 _SEQUENCES: Final = (list, tuple)
+# Answers of these exact types are stored as they are; checking the type first is cheaper
+# than asking every answer whether it is a list to copy.
+_PLAIN: Final = frozenset({bool, int, float, str, type(None)})
 _LEG_ANSWERS: Final = itemgetter(*_LEG_SYMPTOMS)
+
+
+def _copied(value: Any) -> Any:
+    """A list answer as a new list (tuples too), so the engine holds nothing of the caller's."""
+    return list(value) if isinstance(value, _SEQUENCES) else value
 
 
 def _any_yes(values: tuple[Any, ...]) -> bool | None:
@@ -157,14 +165,17 @@ def to_facts(request: Mapping[str, Any]) -> dict[str, Any]:
     facts: dict[str, Any] = dict(_UNANSWERED)
     for key, value in request.items():
         if key in _REQUEST:
-            facts[key] = list(value) if isinstance(value, _SEQUENCES) else value
-        elif isinstance(value, Mapping):
+            facts[key] = _copied(value)
+        elif type(value) is dict or isinstance(value, Mapping):
             paths = _SECTIONS.get(key, _NO_SECTION)
             for sub_key, sub_value in value.items():
                 path = paths.get(sub_key)
                 if path is None:
                     raise UnknownFieldError(f"{key}.{sub_key}")
-                facts[path] = list(sub_value) if isinstance(sub_value, _SEQUENCES) else sub_value
+                if type(sub_value) in _PLAIN:
+                    facts[path] = sub_value
+                else:
+                    facts[path] = _copied(sub_value)
         elif value is None and key in _SECTIONS:
             continue  # a whole section sent as null: every field in it is unanswered
         else:
