@@ -16,7 +16,6 @@ from flask import Blueprint, Response, current_app, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 
-from service.api.auth import require_api_key
 from service.api.body import JSON_MEDIA_TYPE, read_json_object
 from service.api.errors import ValidationProblem
 from service.observability import record_assessment
@@ -25,8 +24,8 @@ from service.schemas import AssessmentRequestSchema, flatten_messages
 from service.schemas.fastpath import compile_loader
 from service.state import get_state
 
+# Needs an API key when keys are configured (``service.api.register_blueprints``).
 bp = Blueprint("assess", __name__)
-bp.before_request(require_api_key)
 
 # Built once: a marshmallow schema is stateless between loads, and building one per request
 # is a measurable share of the request's cost. The fast path, compiled from the same schema,

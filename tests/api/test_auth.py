@@ -104,3 +104,19 @@ def test_options_needs_no_key(client: FlaskClient) -> None:
     assert response.status_code == 200
     assert set(response.headers["Allow"].split(", ")) >= {"POST", "OPTIONS"}
     assert client.post("/assess", json={"age": 40}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/docs", 200), ("GET", "/nowhere", 404), ("GET", "/assess", 405)],
+)
+def test_only_the_protected_endpoints_ask_for_a_key(
+    client: FlaskClient, method: str, path: str, status: int
+) -> None:
+    assert client.open(path, method=method).status_code == status
+
+
+def test_a_401_still_carries_a_request_id(client: FlaskClient) -> None:
+    response = client.post("/assess", json={"age": 40}, headers={"X-Request-ID": "abc"})
+    assert response.status_code == 401
+    assert response.headers["X-Request-ID"] == "abc"
