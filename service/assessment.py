@@ -787,9 +787,9 @@ class Assessor:
             else:
                 group.append(match)
                 top[rule.flag] = max(top[rule.flag], rule.rank)
-        # Most severe first; the table's own order breaks ties.
-        ranked: list[str] | dict[str, list[Match]] = by_flag
-        if len(by_flag) > 1:
+        if len(by_flag) == 1:
+            ranked = list(by_flag)
+        else:  # most severe first; the table's own order breaks ties
             order = self._flag_order
             ranked = sorted(by_flag, key=lambda flag: (-top[flag], order.get(flag, len(order))))
         return [
