@@ -7,12 +7,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.api import assess, docs, health, rules, spec
+from service.api import assess, docs, headers, health, rules, spec
 from service.api.auth import register_api_keys
 from service.api.errors import register_error_handlers
-from service.api.headers import register_security_headers
 
 __all__ = ["register_blueprints", "register_error_handlers", "register_security_headers"]
+
+
+def register_security_headers(app: Flask) -> None:
+    """Security headers on every response; ``Cache-Control: no-store`` on every answer of
+    ``/assess``, errors included: assessments, and errors that name their fields, are health
+    data and must never be cached."""
+    headers.register_security_headers(app, no_store=(assess.bp.name,))
 
 
 def register_blueprints(app: Flask) -> None:

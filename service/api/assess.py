@@ -91,10 +91,3 @@ def assess() -> Response:
     # ``content_type`` rather than ``mimetype``: the same header, without werkzeug working
     # out whether a charset parameter belongs on it.
     return Response(_encode(body), content_type=JSON_MEDIA_TYPE)
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    # Assessments (and errors that name their fields) are health data: never cache them.
-    response.headers.set("Cache-Control", "no-store")
-    return response
