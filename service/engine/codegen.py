@@ -80,6 +80,16 @@ def _inline(src: _Source, var: str, test: UnaryTest, spec: InputDef, fn: Predica
     return f"{src.const('F', fn)}({var})"
 
 
+def _bool_literal(test: UnaryTest, spec: InputDef) -> bool | None:
+    """``b`` when the test is the single literal ``true`` or ``false`` of a bool input."""
+    node = test.node
+    if spec.type is FactType.BOOL and isinstance(node, Literals) and len(node.values) == 1:
+        value = node.values[0]
+        if isinstance(value, bool):
+            return value
+    return None
+
+
 def _partial_table(
     rule: CompiledRule, noneable: Sequence[str], order: Mapping[str, int]
 ) -> dict[tuple[bool, ...], PartialMatch]:
@@ -110,9 +120,11 @@ def _emit_rules(
     rules: Sequence[RuleTests],
     var: Mapping[str, str],
     stop: str | None,
+    checked: Collection[str] = (),
 ) -> None:
     """Append ``rules`` to ``matches`` / ``partial``; ``stop`` ends the table after a match
-    (FIRST), ``None`` runs every rule."""
+    (FIRST), ``None`` runs every rule. ``checked`` names the inputs already type-checked in
+    this function, whose values can only be of their declared type or ``None``."""
     specs = {spec.name: spec for spec in inputs}
     order = {spec.name: i for i, spec in enumerate(inputs)}
     for rule, tests in rules:
@@ -129,8 +141,13 @@ def _emit_rules(
             expr = _inline(src, var[name], rule.tests[name], specs[name], fn)
             if fn(None):
                 clauses.append(expr)
+                continue
+            noneable.append(name)
+            flag = _bool_literal(rule.tests[name], specs[name])
+            if flag is not None and name in checked:
+                # A checked bool is True, False or None: "is b or is None" is "is not (not b)".
+                clauses.append(f"{var[name]} is not {not flag!r}")
             else:
-                noneable.append(name)
                 clauses.append(f"({expr} or {var[name]} is None)")
         src.emit(depth, f"if {' and '.join(clauses)}:")
         if not noneable:
@@ -198,7 +215,7 @@ RulesetRun = Callable[[Mapping[str, Any]], dict[str, TableResult]]
 
 
 def compile_ruleset_run(
-    tables: Sequence[TableSteps], check: FactCheck, chained: Collection[str]
+    tables: Sequence[TableSteps], checks: FactChecks, chained: Collection[str]
 ) -> RulesetRun:
     """One function for the whole ruleset: check the facts, then every table in order.
 
@@ -208,14 +225,16 @@ def compile_ruleset_run(
     """
     src = _Source()
     src.emit(0, "def run(facts):")
-    src.emit(1, f"{src.const('F', check)}(facts.get)")
     src.emit(1, "get = facts.get")
     var: dict[str, str] = {}
+    # Every raw fact a table reads has a type test, so loading through the checks reads
+    # each fact exactly once, before any table runs.
+    _emit_fact_checks(src, checks, var)
+    checked = frozenset(var)
     for table in tables:
         for spec in table.inputs:
-            if spec.name not in var and spec.name not in chained:
-                var[spec.name] = f"f{len(var)}"
-                src.emit(1, f"{var[spec.name]} = get({src.const('N', spec.name)})")
+            if spec.name not in var and spec.name not in chained:  # pragma: no cover
+                raise AssertionError(f"fact {spec.name!r} has no type test")
     results: list[tuple[str, str]] = []
     for number, table in enumerate(tables):
         src.emit(1, "matches = []")
@@ -224,9 +243,9 @@ def compile_ruleset_run(
             # A loop run once, so that FIRST can leave its table with ``break``.
             src.emit(1, "for _ in ONCE:")
             src.emit(2, "pass")  # a table may have no rules
-            _emit_rules(src, 2, table.inputs, table.rules, var, "break")
+            _emit_rules(src, 2, table.inputs, table.rules, var, "break", checked)
         else:
-            _emit_rules(src, 1, table.inputs, table.rules, var, None)
+            _emit_rules(src, 1, table.inputs, table.rules, var, None, checked)
         src.emit(1, f"value = {src.const('R', table.resolve)}(matches)")
         for fact, publish in table.publish:
             var[fact] = f"c{len(var)}"
@@ -256,42 +275,58 @@ def _late_partial(
 FactCheck = Callable[[Callable[[str], Any]], None]
 
 
-def compile_fact_check(
-    bools: Sequence[str],
-    enums: Sequence[tuple[str, frozenset[str]]],
-    checks: Sequence[tuple[str, Callable[[Any], None], InputDef]],
-    fail_bool: Callable[[str, Any], None],
-    fail_enum: Callable[[str], None],
-) -> FactCheck:
-    """One straight-line function for every fact type test, in the order given.
+@dataclass(frozen=True)
+class FactChecks:
+    """Every raw fact's type test, in the order they run (bools, enums, then the rest), and
+    the functions that raise the engine's errors."""
+
+    bools: Sequence[str]
+    enums: Sequence[tuple[str, frozenset[str]]]
+    checks: Sequence[tuple[str, Callable[[Any], None], InputDef]]
+    fail_bool: Callable[[str, Any], None]
+    fail_enum: Callable[[str], None]
+
+
+def _emit_fact_checks(src: _Source, checks: FactChecks, var: dict[str, str]) -> None:
+    """Read each fact into a local once (named in ``var``) and test its type inline.
 
     Whole integers inside their range (most numbers) pass inline; anything else goes to the
     fact's full checker, which accepts valid floats and raises with the precise reason.
     """
-    src = _Source()
-    src.emit(0, "def check(get):")
-    src.emit(1, "pass")
-    for name in bools:
-        src.emit(1, f"v = get({src.const('N', name)})")
-        src.emit(1, "if v is not None and v.__class__ is not bool:")
-        src.emit(2, f"{src.const('F', fail_bool)}({src.const('N', name)}, v)")
-    for name, allowed in enums:
-        src.emit(1, f"v = get({src.const('N', name)})")
-        src.emit(
-            1,
-            f"if v is not None and (v.__class__ is not str or v not in {src.const('C', allowed)}):",
-        )
-        src.emit(2, f"{src.const('F', fail_enum)}({src.const('N', name)})")
-    for name, checker, spec in checks:
-        src.emit(1, f"v = get({src.const('N', name)})")
-        full = src.const("F", checker)
+
+    def load(name: str) -> str:
+        if name not in var:
+            var[name] = f"f{len(var)}"
+            src.emit(1, f"{var[name]} = get({src.const('N', name)})")
+        return var[name]
+
+    for name in checks.bools:
+        v = load(name)
+        src.emit(1, f"if {v} is not None and {v}.__class__ is not bool:")
+        src.emit(2, f"{src.const('F', checks.fail_bool)}({src.const('N', name)}, {v})")
+    for name, allowed in checks.enums:
+        v = load(name)
+        members = src.const("C", allowed)
+        src.emit(1, f"if {v} is not None and ({v}.__class__ is not str or {v} not in {members}):")
+        src.emit(2, f"{src.const('F', checks.fail_enum)}({src.const('N', name)})")
+    for name, checker, spec in checks.checks:
+        v = load(name)
         if spec.type in (FactType.INT, FactType.NUMBER) and spec.range is not None:
             low, high = src.const("K", spec.range[0]), src.const("K", spec.range[1])
             src.emit(
-                1, f"if v is not None and (v.__class__ is not int or not {low} <= v <= {high}):"
+                1,
+                f"if {v} is not None and ({v}.__class__ is not int or not {low} <= {v} <= {high}):",
             )
         else:
-            src.emit(1, "if v is not None:")
-        src.emit(2, f"{full}(v)")
+            src.emit(1, f"if {v} is not None:")
+        src.emit(2, f"{src.const('F', checker)}({v})")
+
+
+def compile_fact_check(checks: FactChecks) -> FactCheck:
+    """One straight-line function for every fact type test (used on the per-table path)."""
+    src = _Source()
+    src.emit(0, "def check(get):")
+    src.emit(1, "pass")
+    _emit_fact_checks(src, checks, {})
     check: FactCheck = _define(src, "check", "<fact check>")
     return check

@@ -17,6 +17,7 @@ from typing import Any
 
 from service.engine.codegen import (
     FactCheck,
+    FactChecks,
     RulesetRun,
     TableRun,
     TableSteps,
@@ -335,7 +336,7 @@ def build_plan(tables: Sequence[CompiledTable], chained: set[str]) -> RulesetPla
     )
     others = [s for s in specs if s.type not in (FactType.BOOL, FactType.ENUM)]
     checks = tuple((s.name, _checker(s), s) for s in others)
-    check = compile_fact_check(bools, enums, checks, _fail_bool, _fail_enum)
+    fact_checks = FactChecks(bools, enums, checks, _fail_bool, _fail_enum)
     plans: list[TablePlan] = [table.plan for table in tables]
     run = None
     if all(plan.index_input is None for plan in plans):
@@ -343,12 +344,12 @@ def build_plan(tables: Sequence[CompiledTable], chained: set[str]) -> RulesetPla
             TableSteps(t.name, t.inputs, p.candidates, p.stop_at_first, p.resolve, p.publish)
             for t, p in zip(tables, plans, strict=True)
         ]
-        run = compile_ruleset_run(steps, check, chained)
+        run = compile_ruleset_run(steps, fact_checks, chained)
     return RulesetPlan(
         bools=bools,
         enums=enums,
         checks=tuple((name, checker) for name, checker, _ in checks),
-        check=check,
+        check=compile_fact_check(fact_checks),
         run=run,
     )
 
