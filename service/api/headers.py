@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from flask import Flask, Response, request
 from werkzeug.datastructures import Headers
 
-_SECURITY_HEADERS = {
+SECURITY_HEADERS = {
     # Stop browsers from sniffing a JSON body into something executable.
     "X-Content-Type-Options": "nosniff",
     # Nothing here is meant to be framed (clickjacking); the API serves no HTML.
@@ -16,7 +16,7 @@ _SECURITY_HEADERS = {
 
 
 # (name, lower-case name, value), lowered once here rather than on every response.
-_HEADERS_TO_ADD = tuple((name, name.lower(), value) for name, value in _SECURITY_HEADERS.items())
+_HEADERS_TO_ADD = tuple((name, name.lower(), value) for name, value in SECURITY_HEADERS.items())
 _NO_STORE = ("Cache-Control", "cache-control", "no-store")
 
 

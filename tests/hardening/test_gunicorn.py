@@ -200,8 +200,9 @@ def test_small_chunked_body_is_assessed(gunicorn_server: Serve) -> None:
     assert status_of(reply) == 200, reply[:300]
 
 
-# Refused by gunicorn's parser before the app runs: its own plain answer, never a 5xx, and
-# the worker survives. (The app cannot shape these: there is no request to hand it.)
+# Refused by gunicorn's parser before the app runs, never a 5xx, and the worker survives.
+# There is no request to hand the app, so deploy/gunicorn.conf.py shapes gunicorn's own answer
+# as problem+json, with a fixed detail that repeats none of the refused input.
 PROTOCOL_ODDITIES = {
     "lowercase-method": (400, b"post /assess HTTP/1.1\r\nHost: p\r\nContent-Length: 0\r\n\r\n"),
     "length-and-chunked": (
@@ -266,6 +267,20 @@ def test_protocol_oddities_are_refused_by_gunicorn(gunicorn_server: Serve, name:
     status, raw = PROTOCOL_ODDITIES[name]
     reply = raw_exchange(gunicorn_server.port, raw)
     assert status_of(reply) == status, reply[:300]
+    head, _, body = reply.partition(b"\r\n\r\n")
+    headers = {
+        key.strip().lower(): value.strip()
+        for key, _, value in (line.partition(b":") for line in head.split(b"\r\n")[1:])
+    }
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert headers[b"x-content-type-options"] == b"nosniff"
+    assert int(headers[b"content-length"]) == len(body)
+    problem = json.loads(body)
+    assert problem["status"] == status
+    assert problem["type"] == "about:blank"
+    assert set(problem) == {"type", "title", "status", "detail"}
+    for echoed in (b"aaaa", b"GARBAGE", b"X-H1", b"post /assess", b"text/plain"):
+        assert echoed not in body
 
 
 CHUNKED_HEAD = (
