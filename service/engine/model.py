@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from service.engine.unary import UnaryTest
@@ -113,14 +113,17 @@ class PartialMatch:
     missing: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class TableResult:
+class TableResult(NamedTuple):
     """What one table produced.
 
     ``value`` is what a chained table reads: a list of output mappings for COLLECT and
     RULE ORDER, the aggregated value for COLLECT with an aggregation, and the single
     output mapping (or ``None``) for UNIQUE, ANY, FIRST and PRIORITY. The mappings are the
     rules' own read-only outputs; ``evaluator.plain_value`` turns them into plain dicts.
+
+    A named tuple rather than a frozen dataclass: every request builds one per table, and
+    a frozen dataclass's ``__init__`` (one ``object.__setattr__`` per field) cost 16% of an
+    evaluation of the shipped rules.
     """
 
     table: str
