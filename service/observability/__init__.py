@@ -19,7 +19,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Request, Response, current_app, g, has_request_context, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from service.observability import metrics, requestid
 from service.observability.drain import DRAIN_FILE_ENV, is_draining
@@ -69,6 +70,25 @@ def _start_request() -> None:
     ctx.request_id = requestid.choose(environ.get(_REQUEST_ID_ENVIRON_HEADER))
 
 
+def _route_of_unrouted(req: Request) -> str:
+    """The route template of a request werkzeug refused while routing.
+
+    A 405 is raised before a rule is bound, but its path did match a route: labelling it
+    with that route tells operators which endpoint callers are misusing. Every other
+    refusal (404) shares ``UNMATCHED_ROUTE``, so scanners add one series, not thousands.
+    """
+    refused = req.routing_exception
+    if isinstance(refused, MethodNotAllowed) and refused.valid_methods:
+        method = next(iter(refused.valid_methods))
+        adapter = current_app.url_map.bind_to_environ(req.environ)
+        try:
+            matched, _ = adapter.match(method=method, return_rule=True)
+        except HTTPException:  # pragma: no cover - the path matched a moment ago
+            return metrics.UNMATCHED_ROUTE
+        return str(matched.rule)
+    return metrics.UNMATCHED_ROUTE
+
+
 def _finish_request(response: Response) -> Response:
     # What the request left on ``g``, read as the plain dict it is (``g.get`` is a Python
     # call per name).
@@ -80,7 +100,7 @@ def _finish_request(response: Response) -> Response:
     request_id = noted.get("request_id") or requestid.choose(None)
     response.headers.set(requestid.HEADER, request_id)
     rule = req.url_rule
-    route = rule.rule if rule is not None else metrics.UNMATCHED_ROUTE
+    route = rule.rule if rule is not None else _route_of_unrouted(req)
     status = response.status_code
     metrics.record_request(req.method, route, status, elapsed)
     assessment = noted.get("assessment")

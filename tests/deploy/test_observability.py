@@ -42,13 +42,24 @@ def test_unmatched_paths_share_one_route_label(client: FlaskClient) -> None:
 
 
 def test_invented_methods_share_one_method_label(client: FlaskClient) -> None:
-    labels = {"method": "OTHER", "route": "<unmatched>", "status": "405"}
+    labels = {"method": "OTHER", "route": "/assess", "status": "405"}
     before = _value("popcheck_http_requests_total", **labels)
     for index in range(5):
         assert client.open("/assess", method=f"BREW{index}").status_code == 405
     assert _value("popcheck_http_requests_total", **labels) - before == 5
     methods = {series["method"] for series in _series("popcheck_http_requests_total")}
     assert not any(method.startswith("BREW") for method in methods)
+
+
+def test_a_wrong_method_is_labelled_with_the_route_it_misused(client: FlaskClient) -> None:
+    """A 405 matched a path (only the method was wrong): its series names that route."""
+    labels = {"method": "GET", "route": "/assess", "status": "405"}
+    before = _value("popcheck_http_requests_total", **labels)
+    assert client.get("/assess").status_code == 405
+    assert client.delete("/rules").status_code == 405
+    assert _value("popcheck_http_requests_total", **labels) - before == 1
+    deleted = {"method": "DELETE", "route": "/rules", "status": "405"}
+    assert _value("popcheck_http_requests_total", **deleted) >= 1
 
 
 def test_assessment_counts_urgency_flags_and_validation_errors(client: FlaskClient) -> None:
