@@ -65,6 +65,7 @@ _CATALOG_FILE: Final = "catalog.yaml"
 _RANK: Final[Mapping[str, int]] = {level: rank for rank, level in enumerate(URGENCY_LEVELS)}
 _FORMATTER: Final = string.Formatter()
 _FIRST: Final = itemgetter(0)
+_NO_QUESTION: Final = 1 << 30  # above every question's sort key
 # The catalog section each id the assembly shows is looked up in, by table and output.
 _CATALOGUED: Final[tuple[tuple[str, str, str], ...]] = (
     ("red_flags", "flag", "red_flags"),
@@ -347,9 +348,6 @@ class Assessor:
         self._questions: dict[str, str] = {
             field: " ".join(str(text).split()) for field, text in catalog["questions"].items()
         }
-        # Catalog order breaks ties between questions at the same level, so the authors put
-        # saddle numbness and bladder or bowel change first.
-        self._question_order = {field: i for i, field in enumerate(self._questions)}
         self._recommendations = {
             rec_id: _Recommendation(
                 type=entry["type"],
@@ -383,21 +381,39 @@ class Assessor:
             if any(out.name == "level" for out in table.outputs)
         )
         # For the questions, per level table and per current rank: the rules that would
-        # raise the urgency above it, with the rank they give (a partial match's outputs are
-        # its rule's), so a request looks each partial match up once; and the asked request
-        # fields per fact.
+        # raise the urgency above it, each with the base of its rank's sort keys (a partial
+        # match's outputs are its rule's), so a request looks each partial match up once.
         self._raising = tuple(
-            (name, self._raising_rules(self._tables[name])) for name in self._level_tables
+            (name, self._raising_rules(self._tables[name], len(self._questions)))
+            for name in self._level_tables
         )
+        # A question's sort key is its rank's base plus its catalog place: one int orders
+        # by rank (highest first) then catalog order (so the authors put saddle numbness and
+        # bladder or bowel change first), and a field's lower key is its higher rank, so a
+        # request keeps one int per field, sorts plain ints and copies the entry at each.
+        self._question_entries: tuple[Mapping[str, str], ...] = tuple(
+            {"field": field, "text": text}
+            for _rank in reversed(URGENCY_LEVELS)
+            for field, text in self._questions.items()
+        )
+        place = {field: i for i, field in enumerate(self._questions)}
         asked = {
-            fact: tuple(field for field in self._question_fields(fact) if field in self._questions)
+            fact: tuple((field, place[field]) for field in fields if field in place)
             for fact in FACTS
+            if (fields := self._question_fields(fact))
         }
-        # Split because nearly every missing fact is a request field asking about itself; only
-        # derived facts ask about several fields.
-        self._asks_itself = {fact: fields[0] for fact, fields in asked.items() if fields == (fact,)}
+        # Nearly every missing fact is a request field asking about itself (unanswered, as
+        # only an unanswered input is ever missing); only derived facts ask about several
+        # fields, each still to be checked for an answer.
+        self._asks_itself = {
+            fact: fields[0][1]
+            for fact, fields in asked.items()
+            if fields == ((fact, fields[0][1]),)
+        }
         self._asks_about = {
-            fact: fields for fact, fields in asked.items() if fields and fields != (fact,)
+            fact: fields
+            for fact, fields in asked.items()
+            if fields and fact not in self._asks_itself
         }
         self._vocabulary = self._build_vocabulary()
         self._prepare_rules(catalog)
@@ -893,38 +909,38 @@ class Assessor:
     def _questions_for(
         self, results: Mapping[str, TableResult], facts: Mapping[str, Any], current: int
     ) -> list[dict[str, str]]:
-        raises_to: dict[str, int] = {}
+        keys: dict[str, int] = {}
+        get = keys.get
         itself = self._asks_itself
         about = self._asks_about
         for name, by_current in self._raising:
-            ranks = by_current[current]
-            if not ranks:
+            bases = by_current[current]
+            if not bases:
                 continue
             for partial in results[name].partial:
-                rank = ranks.get(partial.rule_id)
-                if rank is None:
+                base = bases.get(partial.rule_id)
+                if base is None:
                     continue
                 for missing in partial.missing:
-                    field = itself.get(missing)
-                    if field is not None:
-                        if raises_to.get(field, -1) < rank and facts.get(field) is None:
-                            raises_to[field] = rank
+                    place = itself.get(missing)
+                    if place is not None:
+                        key = base + place
+                        if key < get(missing, _NO_QUESTION):
+                            keys[missing] = key
                         continue
-                    for field in about.get(missing, ()):
-                        if raises_to.get(field, -1) < rank and facts.get(field) is None:
-                            raises_to[field] = rank
-        # Most urgent first, then catalog order: two stable sorts keyed by bound lookups,
-        # which build no key tuples.
-        ordered = sorted(raises_to, key=self._question_order.__getitem__)
-        ordered.sort(key=raises_to.__getitem__, reverse=True)
-        questions = self._questions
-        return [{"field": field, "text": questions[field]} for field in ordered]
+                    for field, place in about.get(missing, ()):
+                        key = base + place
+                        if key < get(field, _NO_QUESTION) and facts.get(field) is None:
+                            keys[field] = key
+        entries = self._question_entries
+        return [dict(entries[key]) for key in sorted(keys.values())]
 
     @staticmethod
-    def _raising_rules(table: CompiledTable) -> tuple[dict[str, int], ...]:
+    def _raising_rules(table: CompiledTable, questions: int) -> tuple[dict[str, int], ...]:
+        top = len(URGENCY_LEVELS) - 1
         ranks = {rule.id: _RANK.get(str(rule.outputs.get("level")), -1) for rule in table.rules}
         return tuple(
-            {rule_id: rank for rule_id, rank in ranks.items() if rank > current}
+            {rule_id: (top - rank) * questions for rule_id, rank in ranks.items() if rank > current}
             for current in range(len(URGENCY_LEVELS))
         )
 
