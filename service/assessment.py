@@ -224,6 +224,49 @@ def _sentences(text: str) -> list[str]:
     return [part if part.endswith(".") else f"{part}." for part in parts[:-1]] + parts[-1:]
 
 
+def _sentence_texts(text: _Text) -> tuple[_Text, ...]:
+    """A reason's sentences as ``_sentences`` would split it once rendered, worked out on the
+    template: answers never contain ". " nor end with a dot (numbers, words, lists of words),
+    so every break is in the literal text. Only the sentences that quote an answer are left
+    to render per request."""
+    if isinstance(text, str):
+        return tuple(_sentences(text))
+    sentences: list[_Text] = []
+    current: list[tuple[str, str | None, tuple[str, ...]]] = []
+    for literal, field, tables in _merged_literals(text.parts):
+        pieces = literal.split(". ")
+        for piece in pieces[:-1]:  # each ends a sentence, with its full stop
+            current.append((piece if piece.endswith(".") else f"{piece}.", None, ()))
+            sentences.append(_sentence_text(current))
+            current = []
+        current.append((pieces[-1], field, tables))
+    sentences.append(_sentence_text(current))
+    return tuple(sentences)
+
+
+def _merged_literals(
+    parts: Sequence[tuple[str, str | None, tuple[str, ...]]],
+) -> list[tuple[str, str | None, tuple[str, ...]]]:
+    """``parts`` with literal-only parts joined to the next part's literal, so a literal
+    always follows a placeholder (or starts the text)."""
+    merged: list[tuple[str, str | None, tuple[str, ...]]] = []
+    pending = ""
+    for literal, field, tables in parts:
+        if field:
+            merged.append((pending + literal, field, tables))
+            pending = ""
+        else:
+            pending += literal
+    merged.append((pending, None, ()))
+    return merged
+
+
+def _sentence_text(parts: list[tuple[str, str | None, tuple[str, ...]]]) -> _Text:
+    if any(field for _literal, field, _tables in parts):
+        return _Fill(tuple(parts))
+    return "".join(literal for literal, _field, _tables in parts)
+
+
 @dataclass(frozen=True)
 class _Recommendation:
     type: str
@@ -284,30 +327,38 @@ class _FlagRule:
 
 @dataclass(frozen=True, slots=True)
 class _CauseRule:
-    """A ``causes`` rule: ``sentences`` is its reason split into sentences without repeats
-    (a ``_Fill`` when the reason quotes an answer); ``explanation`` the cause's whole
-    explanation when this rule matches alone and its reason is fixed; ``covered_by`` the
-    rules for the same cause that test strictly more, and so replace this one's reason."""
+    """A ``causes`` rule: ``sentences`` is its fixed reason split into sentences without
+    repeats, ``templates`` instead (``None`` when fixed) its reason's sentences when it quotes
+    an answer; ``explanation`` the cause's whole explanation when this rule matches alone and
+    its reason is fixed, ``about`` the cause's own explanation; ``covered_by`` the rules for
+    the same cause that test strictly more, and so replace this one's reason."""
 
     cause: str
     label: str
     likely: bool
     score: float
-    sentences: tuple[str, ...] | _Fill
+    sentences: tuple[str, ...]
+    templates: tuple[_Text, ...] | None
     explanation: str | None
+    about: str
     covered_by: frozenset[str]
     #: The cause's entry when this rule matches alone; ``explanation`` is filled in per
     #: request when it quotes an answer, ``evidence`` always (it is a fresh list per body).
     alone: Mapping[str, Any]
+    #: The evidence fields when no input is chained (else ``None``: found per request).
+    evidence: tuple[str, ...] | None
+    #: Where the entry ranks when this rule matches alone (see ``Assessor._cause_key``).
+    key: int
 
 
 def _because(
     rule: _CauseRule, facts: Mapping[str, Any], results: Mapping[str, TableResult]
 ) -> Sequence[str]:
     """The sentences of a cause rule's reason for this request."""
-    if isinstance(rule.sentences, tuple):
+    templates = rule.templates
+    if templates is None:
         return rule.sentences
-    return _sentences(rule.sentences.render(facts, results))
+    return [text if isinstance(text, str) else text.render(facts, results) for text in templates]
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,35 +544,52 @@ class Assessor:
             for other in self._tables["causes"].rules
             if str(other.outputs["cause"]) == cause and mine < frozenset(other.tests)
         )
-        sentences: tuple[str, ...] | _Fill
+        about = self._explanations[cause]
+        sentences: tuple[str, ...] = ()
+        templates: tuple[_Text, ...] | None = None
         explanation: str | None = None
         if isinstance(reason, str):
             # Sentence by sentence, so two matched combinations that share a finding do not
             # say it twice.
             sentences = tuple(dict.fromkeys(_sentences(reason)))
-            explanation = " ".join([*sentences, self._explanations[cause]])
+            explanation = " ".join([*sentences, about])
         else:
-            sentences = reason
+            # Split at load: a request renders only the sentences that quote an answer.
+            templates = _sentence_texts(reason)
         label = catalog["causes"][cause]["label"]
         likely = rule.outputs["likelihood"] == "likely"
         score = float(rule.outputs["score"])
+        shown = round(min(max(score, 0.0), 1.0), 2)
         return _CauseRule(
             cause=cause,
             label=label,
             likely=likely,
             score=score,
             sentences=sentences,
+            templates=templates,
             explanation=explanation,
+            about=about,
             covered_by=covered_by,
             alone={
                 "id": cause,
                 "label": label,
                 "likelihood": "likely" if likely else "possible",
-                "score": round(min(max(score, 0.0), 1.0), 2),
+                "score": shown,
                 "explanation": explanation,
                 "evidence": None,
             },
+            evidence=self._evidence_of["causes"][rule.id].fields,
+            key=self._cause_key(cause, likely, shown),
         )
+
+    def _cause_key(self, cause: str, likely: bool, score: float) -> int:
+        """Where a cause's entry ranks, as one int to sort by: likely first, then the higher
+        (shown) score, then the table's order. A shown score is a hundredth in [0, 1], so
+        it takes one of 101 steps."""
+        order = self._cause_order
+        place = order.get(cause, len(order))
+        steps = (0 if likely else 101) + 100 - round(score * 100)
+        return steps * (len(order) + 1) + place
 
     def _suggestion(self, rule: CompiledRule, reason: _Text) -> _Suggestion:
         rec_id = str(rule.outputs["recommendation"])
@@ -832,39 +900,32 @@ class Assessor:
                 by_cause[cause] = [match]
             else:
                 group.append(match)
-        entries = [self._cause(cause, group, results, facts) for cause, group in by_cause.items()]
-        if len(entries) == 1:
-            return entries
-        # Likely first, then the higher score, then the table's order.
-        order = self._cause_order
-        ranked = [
-            (
-                (entry["likelihood"] != "likely", -entry["score"], order.get(cause, len(order))),
-                entry,
-            )
-            for cause, entry in zip(by_cause, entries, strict=True)
-        ]
-        ranked.sort(key=_FIRST)
+        ranked = [self._cause(group, results, facts) for group in by_cause.values()]
+        if len(ranked) == 1:
+            return [ranked[0][1]]
+        ranked.sort(key=_FIRST)  # the keys differ: each cause has its own place
         return [entry for _key, entry in ranked]
 
     def _cause(
         self,
-        cause: str,
         group: list[Match],
         results: Mapping[str, TableResult],
         facts: Mapping[str, Any],
-    ) -> dict[str, Any]:
+    ) -> tuple[int, dict[str, Any]]:
+        """A cause's entry and its rank key, from the matched rules that name it."""
         prepared = self._cause_rules
         first = prepared[group[0].rule_id]
         if len(group) == 1:
             entry = dict(first.alone)
             if first.explanation is None:
                 because = _because(first, facts, results)
-                entry["explanation"] = " ".join(
-                    [*dict.fromkeys(because), self._explanations[cause]]
-                )
-            entry["evidence"] = self._evidence("causes", group, results)
-            return entry
+                entry["explanation"] = " ".join([*dict.fromkeys(because), first.about])
+            fields = first.evidence
+            if fields is None:
+                entry["evidence"] = self._evidence("causes", group, results)
+            else:
+                entry["evidence"] = list(fields)
+            return first.key, entry
         likely = False
         ids = {match.rule_id for match in group}
         sentences: list[str] = []
@@ -874,13 +935,15 @@ class Assessor:
             # A rule replaced by a more specific match for the same cause says nothing new.
             if rule.covered_by.isdisjoint(ids):
                 sentences.extend(_because(rule, facts, results))
-        score = max([prepared[match.rule_id].score for match in group])
-        return {
-            "id": cause,
+        score = round(
+            min(max(max([prepared[match.rule_id].score for match in group]), 0.0), 1.0), 2
+        )
+        return self._cause_key(first.cause, likely, score), {
+            "id": first.cause,
             "label": first.label,
             "likelihood": "likely" if likely else "possible",
-            "score": round(min(max(score, 0.0), 1.0), 2),
-            "explanation": " ".join([*dict.fromkeys(sentences), self._explanations[cause]]),
+            "score": score,
+            "explanation": " ".join([*dict.fromkeys(sentences), first.about]),
             "evidence": self._evidence("causes", group, results),
         }
 

@@ -397,3 +397,16 @@ def test_a_cause_score_that_is_not_a_number_is_refused_at_load(tmp_path: Path) -
     path.write_text(yaml.safe_dump(table, sort_keys=False), encoding="utf-8")
     with pytest.raises(RuleError, match="cause_refractory_recent_pop: score must be a number"):
         load_assessor(rules)
+
+
+def test_cause_rank_key_orders_likely_then_score_then_table_order(assessor: Assessor) -> None:
+    """Causes are ranked by one int per cause; it must order as (likely first, higher score
+    first, table order) did, over the whole score range."""
+    causes = list(assessor._cause_order)
+    scores = [round(i / 100, 2) for i in range(101)]
+    combos = [
+        (likely, score, cause) for likely in (True, False) for score in scores for cause in causes
+    ]
+    by_key = sorted(combos, key=lambda c: assessor._cause_key(c[2], c[0], c[1]))
+    by_tuple = sorted(combos, key=lambda c: (not c[0], -c[1], causes.index(c[2])))
+    assert by_key == by_tuple

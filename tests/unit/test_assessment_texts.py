@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from service.assessment import _Fill, _Template
+from service.assessment import _Fill, _sentence_texts, _sentences, _Template
 from service.engine import TableResult
 
 FACTS: dict[str, Any] = {"age": 52.0, "muscles.tight": ["lower_back", "hips"], "onset": None}
@@ -49,3 +49,27 @@ def test_a_table_output_placeholder_reads_the_latest_single_value(
     assert isinstance(fill, _Fill)
     results = {"earlier": _result("earlier", earlier), "later": _result("later", later)}
     assert fill.render({"t.item": 61}, results) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You are {age}, and this came on slowly.",
+        "You sit {age} hours a day. You can bend. Stretch {muscles.tight}",
+        "{age}. {onset}. {muscles.tight}.",
+        "A.. {age} {{b}}. c. {onset}",
+        ". {age}. ",
+        "{age}{onset}. Done",
+        "No answer quoted. Two sentences.",
+    ],
+)
+def test_a_reason_split_at_load_reads_as_the_rendered_text_split(text: str) -> None:
+    """Cause reasons are split into sentences on the template, once; rendering each piece
+    must give what rendering the whole and splitting it gave."""
+    template = _Template.parse(text).bind({})
+    whole = template if isinstance(template, str) else template.render(FACTS, {})
+    pieces = [
+        piece if isinstance(piece, str) else piece.render(FACTS, {})
+        for piece in _sentence_texts(template)
+    ]
+    assert pieces == _sentences(whole)
