@@ -49,7 +49,8 @@ URGENCY_LEVELS: Final[tuple[str, ...]] = ("self_care", "routine", "soon", "urgen
 """The contract's urgency levels, lowest first; the index is the ``rank``."""
 
 RECOMMENDATION_TYPES: Final[tuple[str, ...]] = ("referral", "precaution", "therapy", "stretch")
-"""Recommendation types in the order they are listed: what to do first comes first."""
+"""Recommendation types in the order they are listed: what to do first comes first (the
+assembly keeps one list per type, named in this order)."""
 
 # The tables this pipeline reads, and the outputs it needs from each. A ruleset without them
 # cannot produce an assessment, so it is refused at load time, never at request time.
@@ -653,6 +654,9 @@ class Assessor:
             ):
                 need(f"urgency {level!r} needs a label and seek_care")
         for rec_id, entry in catalog["recommendations"].items():
+            if rec_id in RECOMMENDATION_TYPES:
+                # A contraindication blocks by id or by type: one name cannot be both.
+                need(f"recommendation {rec_id!r} has the name of a type")
             if not isinstance(entry, Mapping) or entry.get("type") not in RECOMMENDATION_TYPES:
                 need(f"recommendation {rec_id!r} needs a type: " + ", ".join(RECOMMENDATION_TYPES))
             elif not entry.get("label") or not entry.get("instructions"):
@@ -951,23 +955,29 @@ class Assessor:
         self, results: Mapping[str, TableResult], facts: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         blocks = self._blocks
-        blocked = {blocks[match.rule_id] for match in results["contraindications"].matches}
+        # What is blocked, by id or type; a chosen id joins it, so a later match for the same
+        # recommendation is skipped by the same look-up (no id is also a type: refused at
+        # load).
+        skip = {blocks[match.rule_id] for match in results["contraindications"].matches}
         prepared = self._suggestions
-        chosen: set[str] = set()
-        ranked: list[tuple[int, dict[str, Any]]] = []
+        # One list per type, in RECOMMENDATION_TYPES order (a rule's ``order``); within a
+        # type, the table's order. Cheaper than keying and sorting the entries.
+        referral: list[dict[str, Any]] = []
+        precaution: list[dict[str, Any]] = []
+        therapy: list[dict[str, Any]] = []
+        stretch: list[dict[str, Any]] = []
+        by_type = (referral, precaution, therapy, stretch)
         for match in results["recommendations"].matches:
             rule = prepared[match.rule_id]
             rec_id = rule.recommendation
-            if rec_id in blocked or rule.type in blocked or rec_id in chosen:
+            if rec_id in skip or rule.type in skip:
                 continue
-            chosen.add(rec_id)
+            skip.add(rec_id)
             entry = dict(rule.entry)
             if not isinstance(rule.reason, str):
                 entry["reason"] = rule.reason.render(facts, results)
-            ranked.append((rule.order, entry))
-        # Stable: within a type, the table's order.
-        ranked.sort(key=_FIRST)
-        return [entry for _order, entry in ranked]
+            by_type[rule.order].append(entry)
+        return [*referral, *precaution, *therapy, *stretch]
 
     def _questions_for(
         self, results: Mapping[str, TableResult], facts: Mapping[str, Any], current: int

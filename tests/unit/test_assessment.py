@@ -410,3 +410,28 @@ def test_cause_rank_key_orders_likely_then_score_then_table_order(assessor: Asse
     by_key = sorted(combos, key=lambda c: assessor._cause_key(c[2], c[0], c[1]))
     by_tuple = sorted(combos, key=lambda c: (not c[0], -c[1], causes.index(c[2])))
     assert by_key == by_tuple
+
+
+def test_a_recommendation_named_like_a_type_is_refused(tmp_path: Path) -> None:
+    """A contraindication blocks by id or by type, so an id that is also a type name would
+    be ambiguous (and the assembly keeps chosen ids with the blocked names)."""
+    rules = _copy_rules(tmp_path)
+
+    def rename(catalog: dict[str, Any]) -> None:
+        catalog["recommendations"]["therapy"] = catalog["recommendations"]["cat_cow"]
+
+    _edit_catalog(rules, rename)
+    with pytest.raises(RuleError, match="'therapy' has the name of a type"):
+        load_assessor(rules)
+
+
+def test_recommendation_types_listed_in_their_order(assessor: Assessor) -> None:
+    """One list per type, concatenated in RECOMMENDATION_TYPES order, whatever the table's
+    order of matches."""
+    ranks = {kind: i for i, kind in enumerate(("referral", "precaution", "therapy", "stretch"))}
+    for body in (
+        assessor.assess({"age": 40, "pain": {"level": 9, "radiates_to_leg": True}}),
+        assessor.assess({"age": 35, "muscles": {"tight": ["hips"]}, "duration_days": 3}),
+    ):
+        kinds = [ranks[rec["type"]] for rec in body["recommendations"]]
+        assert kinds == sorted(kinds)
