@@ -324,6 +324,8 @@ class _FlagRule:
     flag: str
     rank: int
     label: str
+    #: The evidence fields when no input is chained (else ``None``: found per request).
+    evidence: tuple[str, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -468,6 +470,11 @@ class Assessor:
             if fields and fact not in self._asks_itself
         }
         self._vocabulary = self._build_vocabulary()
+        self._reference = {
+            "name": ruleset.name,
+            "version": ruleset.version,
+            "digest": ruleset.digest,
+        }
         self._prepare_rules(catalog)
 
     def _prepare_rules(self, catalog: Mapping[str, Any]) -> None:
@@ -516,6 +523,7 @@ class Assessor:
                 flag=(flag := str(rule.outputs["flag"])),
                 rank=_RANK[str(rule.outputs["level"])],
                 label=catalog["red_flags"][flag]["label"],
+                evidence=self._evidence_of["red_flags"][rule.id].fields,
             )
             for rule in tables["red_flags"].rules
         }
@@ -772,13 +780,8 @@ class Assessor:
                 for match in result.matches:
                     fired.append((table, match.rule_id))
         urgency = self._urgency(results, facts)
-        ruleset = self.ruleset
         body: dict[str, Any] = {
-            "ruleset": {
-                "name": ruleset.name,
-                "version": ruleset.version,
-                "digest": ruleset.digest,
-            },
+            "ruleset": dict(self._reference),
             "urgency": urgency,
             "red_flags": self._red_flags(results),
             "causes": self._causes(results, facts),
@@ -864,6 +867,18 @@ class Assessor:
         if not matches:
             return []
         prepared = self._flag_rules
+        if len(matches) == 1:  # the usual case: nothing to group or rank
+            rule = prepared[matches[0].rule_id]
+            fields = rule.evidence
+            return [
+                {
+                    "id": rule.flag,
+                    "label": rule.label,
+                    "evidence": list(fields)
+                    if fields is not None
+                    else self._evidence("red_flags", matches, results),
+                }
+            ]
         by_flag: dict[str, list[Match]] = {}
         top: dict[str, int] = {}
         for match in matches:
