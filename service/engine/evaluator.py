@@ -77,16 +77,10 @@ class TablePlan:
 
 @dataclass(frozen=True)
 class RulesetPlan:
-    """Fact validators for every raw fact a table reads.
+    """What ``evaluate`` runs for the whole ruleset, generated at load time."""
 
-    Bool and enum facts (most of them) are checked inline by ``evaluate``; numbers and
-    lists, which need more than a type test, through one closure each.
-    """
-
-    bools: tuple[str, ...]
-    enums: tuple[tuple[str, frozenset[str]], ...]
-    checks: tuple[tuple[str, Callable[[Any], None]], ...]
-    #: All of the above as one generated function (see ``codegen.compile_fact_check``).
+    #: The type test of every raw fact a table reads (``codegen.compile_fact_check``), for
+    #: the per-table path.
     check: FactCheck
     #: Every table in one generated function (``codegen.compile_ruleset_run``), or ``None``
     #: when a table is indexed and runs through its per-key functions instead.
@@ -345,13 +339,7 @@ def build_plan(tables: Sequence[CompiledTable], chained: set[str]) -> RulesetPla
             for t, p in zip(tables, plans, strict=True)
         ]
         run = compile_ruleset_run(steps, fact_checks, chained)
-    return RulesetPlan(
-        bools=bools,
-        enums=enums,
-        checks=tuple((name, checker) for name, checker, _ in checks),
-        check=compile_fact_check(fact_checks),
-        run=run,
-    )
+    return RulesetPlan(check=compile_fact_check(fact_checks), run=run)
 
 
 def _fail_bool(name: str, value: Any) -> None:
