@@ -6,7 +6,7 @@ See ``docs/rules.md`` for the file format.
 """
 
 from service.engine.errors import EngineError, EvaluationError, Finding, RuleError
-from service.engine.evaluator import evaluate, plain_value
+from service.engine.evaluator import evaluate, evaluator_for, plain_value
 from service.engine.model import (
     Aggregation,
     CompiledRule,
@@ -46,6 +46,7 @@ __all__ = [
     "TableResult",
     "check_ruleset",
     "evaluate",
+    "evaluator_for",
     "plain_value",
     "load_ruleset",
 ]

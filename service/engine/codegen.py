@@ -121,10 +121,13 @@ def _emit_rules(
     var: Mapping[str, str],
     stop: str | None,
     checked: Collection[str] = (),
+    *,
+    partial: bool = True,
 ) -> None:
     """Append ``rules`` to ``matches`` / ``partial``; ``stop`` ends the table after a match
     (FIRST), ``None`` runs every rule. ``checked`` names the inputs already type-checked in
-    this function, whose values can only be of their declared type or ``None``."""
+    this function, whose values can only be of their declared type or ``None``. Without
+    ``partial`` only matches are collected, which needs one plain test per input."""
     specs = {spec.name: spec for spec in inputs}
     order = {spec.name: i for i, spec in enumerate(inputs)}
     for rule, tests in rules:
@@ -144,13 +147,17 @@ def _emit_rules(
                 continue
             noneable.append(name)
             flag = _bool_literal(rule.tests[name], specs[name])
-            if flag is not None and name in checked:
+            if not partial:
+                # Only a match counts, and this test fails on an unanswered value: ``expr``
+                # alone decides (a checked bool passes only as the very literal).
+                clauses.append(f"{var[name]} is {flag!r}" if flag is not None else expr)
+            elif flag is not None and name in checked:
                 # A checked bool is True, False or None: "is b or is None" is "is not (not b)".
                 clauses.append(f"{var[name]} is not {not flag!r}")
             else:
                 clauses.append(f"({expr} or {var[name]} is None)")
         src.emit(depth, f"if {' and '.join(clauses)}:")
-        if not noneable:
+        if not noneable or not partial:
             src.emit(depth + 1, f"matches.append({match_name})")
             if stop:
                 src.emit(depth + 1, stop)
@@ -215,13 +222,19 @@ RulesetRun = Callable[[Mapping[str, Any]], dict[str, TableResult]]
 
 
 def compile_ruleset_run(
-    tables: Sequence[TableSteps], checks: FactChecks, chained: Collection[str]
+    tables: Sequence[TableSteps],
+    checks: FactChecks,
+    chained: Collection[str],
+    partial_for: Collection[str] | None = None,
 ) -> RulesetRun:
     """One function for the whole ruleset: check the facts, then every table in order.
 
     Each raw fact is read once for all tables, and a chained output a later table reads is
     a local variable, so no working copy of the facts is made and no per-table function is
     called. Only for rulesets without indexed tables (``evaluate`` decides).
+
+    ``partial_for`` names the tables whose partial matches are collected (``None``: every
+    table); the others report none, and their rules test only for a match.
     """
     src = _Source()
     src.emit(0, "def run(facts):")
@@ -237,21 +250,24 @@ def compile_ruleset_run(
                 raise AssertionError(f"fact {spec.name!r} has no type test")
     results: list[tuple[str, str]] = []
     for number, table in enumerate(tables):
+        partial = partial_for is None or table.name in partial_for
         src.emit(1, "matches = []")
-        src.emit(1, "partial = []")
+        if partial:
+            src.emit(1, "partial = []")
         if table.stop_at_first:
             # A loop run once, so that FIRST can leave its table with ``break``.
             src.emit(1, "for _ in ONCE:")
             src.emit(2, "pass")  # a table may have no rules
-            _emit_rules(src, 2, table.inputs, table.rules, var, "break", checked)
+            _emit_rules(src, 2, table.inputs, table.rules, var, "break", checked, partial=partial)
         else:
-            _emit_rules(src, 1, table.inputs, table.rules, var, None, checked)
+            _emit_rules(src, 1, table.inputs, table.rules, var, None, checked, partial=partial)
         src.emit(1, f"value = {src.const('R', table.resolve)}(matches)")
         for fact, publish in table.publish:
             var[fact] = f"c{len(var)}"
             src.emit(1, f"{var[fact]} = {src.const('X', publish)}(matches, value)")
         name = src.const("T", table.name)
-        src.emit(1, f"t{number} = RESULT({name}, tuple(matches), tuple(partial), value)")
+        found = "tuple(partial)" if partial else "()"
+        src.emit(1, f"t{number} = RESULT({name}, tuple(matches), {found}, value)")
         results.append((name, f"t{number}"))
     src.emit(1, "return {" + ", ".join(f"{name}: {local}" for name, local in results) + "}")
     src.namespace.update(ONCE=(None,), RESULT=TableResult)

@@ -10,7 +10,7 @@ touches is shared and mutable.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -85,6 +85,9 @@ class RulesetPlan:
     #: Every table in one generated function (``codegen.compile_ruleset_run``), or ``None``
     #: when a table is indexed and runs through its per-key functions instead.
     run: RulesetRun | None = None
+    #: Generates that function again with partial matches for the named tables only
+    #: (``None`` with ``run``).
+    generate: Callable[[Collection[str]], RulesetRun] | None = None
 
 
 def plain_value(value: Any) -> Any:
@@ -332,14 +335,21 @@ def build_plan(tables: Sequence[CompiledTable], chained: set[str]) -> RulesetPla
     checks = tuple((s.name, _checker(s), s) for s in others)
     fact_checks = FactChecks(bools, enums, checks, _fail_bool, _fail_enum)
     plans: list[TablePlan] = [table.plan for table in tables]
-    run = None
-    if all(plan.index_input is None for plan in plans):
-        steps = [
-            TableSteps(t.name, t.inputs, p.candidates, p.stop_at_first, p.resolve, p.publish)
-            for t, p in zip(tables, plans, strict=True)
-        ]
-        run = compile_ruleset_run(steps, fact_checks, chained)
-    return RulesetPlan(check=compile_fact_check(fact_checks), run=run)
+    if any(plan.index_input is not None for plan in plans):
+        return RulesetPlan(check=compile_fact_check(fact_checks))
+    steps = [
+        TableSteps(t.name, t.inputs, p.candidates, p.stop_at_first, p.resolve, p.publish)
+        for t, p in zip(tables, plans, strict=True)
+    ]
+
+    def generate(partial_for: Collection[str]) -> RulesetRun:
+        return compile_ruleset_run(steps, fact_checks, chained, frozenset(partial_for))
+
+    return RulesetPlan(
+        check=compile_fact_check(fact_checks),
+        run=compile_ruleset_run(steps, fact_checks, chained),
+        generate=generate,
+    )
 
 
 def _fail_bool(name: str, value: Any) -> None:
@@ -426,3 +436,33 @@ def evaluate(ruleset: Ruleset, facts: Mapping[str, Any], *, explain: bool = Fals
                 }
             )
     return Evaluation(results, trace)
+
+
+def evaluator_for(
+    ruleset: Ruleset, *, partial_for: Collection[str]
+) -> Callable[[Mapping[str, Any]], Mapping[str, TableResult]]:
+    """``evaluate(ruleset, facts).results`` for a caller that reads the partial matches of
+    the ``partial_for`` tables only: every other table reports none (an empty tuple).
+
+    Prepare it once, at load time. Collecting partial matches costs a test per unanswered
+    input and an append, and most of them are never read (popcheck's assembly asks only
+    about rules that could raise the urgency); a rule that only has to match needs one
+    plain test per input.
+    """
+    unknown = set(partial_for) - {table.name for table in ruleset.tables}
+    if unknown:
+        raise ValueError(f"no such table: {', '.join(sorted(unknown))}")
+    plan: RulesetPlan = ruleset.plan
+    if plan.generate is not None:
+        return plan.generate(partial_for)
+    wanted = frozenset(partial_for)
+
+    def evaluate_indexed(facts: Mapping[str, Any]) -> Mapping[str, TableResult]:
+        # Indexed tables run table by table; drop what the caller will not read.
+        results = dict(evaluate(ruleset, facts).results)
+        for name, result in results.items():
+            if name not in wanted and result.partial:
+                results[name] = result._replace(partial=())
+        return results
+
+    return evaluate_indexed

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from service.engine import EvaluationError, FactSpec, FactType, Ruleset, evaluate
 from service.engine.analysis import analyse_table
-from service.engine.evaluator import build_plan, build_table_plan
+from service.engine.evaluator import build_plan, build_table_plan, evaluator_for
 from service.engine.loader import compile_table
 from tests.support.engine_rules import facts_strategy
 
@@ -259,11 +259,20 @@ def test_compiled_evaluator_agrees_with_naive_interpreter(
             for ruleset in rulesets:
                 with pytest.raises(EvaluationError):
                     evaluate(ruleset, facts)
+                with pytest.raises(EvaluationError):
+                    evaluator_for(ruleset, partial_for=())(facts)
             continue
         partial = naive_partial(doc, specs, facts)
         for ruleset, explain in itertools.product(rulesets, (False, True)):
             result = evaluate(ruleset, facts, explain=explain).results["t"]
             assert ([m.rule_id for m in result.matches], result.value) == expected
+            assert [(p.rule_id, p.missing) for p in result.partial] == partial
+        # The match-only function (no partial matches asked for) and its indexed fallback.
+        for ruleset in rulesets:
+            result = evaluator_for(ruleset, partial_for=())(facts)["t"]
+            assert ([m.rule_id for m in result.matches], result.value) == expected
+            assert result.partial == ()
+            result = evaluator_for(ruleset, partial_for=("t",))(facts)["t"]
             assert [(p.rule_id, p.missing) for p in result.partial] == partial
 
 
