@@ -11,6 +11,9 @@ app (``bench/_bare_app.py``) under the very same configuration, driven by wrk.
   (each connection waits between requests; calibrated once), both servers at the same
   offered rate.
 - RSS of every worker before the first run and after the last (must stay flat).
+- Worker CPU time per request (user + system, read from ``/proc`` around each run): what
+  one request costs a worker, without wrk's own share of the 2 cores. The ratio above is
+  roughly bare CPU / service CPU, so this says how many µs stand between it and the goal.
 
 Only 127.0.0.1; wrk shares the 2 cores with the server, so compare ratios taken in one run,
 not absolute figures across machines. Figures are printed, never asserted.
@@ -135,6 +138,17 @@ class Server:
                     sizes[pid] = int(line.split()[1]) / 1024
         return sizes
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the current workers, in seconds."""
+        ticks = 0
+        for pid in self.workers():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -171,10 +185,11 @@ def _wrk(wrk: str, port: int, payloads: Path, seconds: int, delay_ms: int = 0) -
 
 def _line(label: str, figures: dict[str, Any]) -> str:
     errors = figures["connect"] + figures["read"] + figures["write"] + figures["timeout"]
+    cpu = f"   CPU {figures['cpu_us']:.0f} µs/req" if "cpu_us" in figures else ""
     return (
         f"  {label:<18}{figures['rps']:>9.0f} req/s   p50 {figures['p50_us'] / 1000:6.2f} ms"
         f"   p99 {figures['p99_us'] / 1000:7.2f} ms   non-2xx {figures['non2xx']}"
-        f"   socket errors {errors}"
+        f"   socket errors {errors}{cpu}"
     )
 
 
@@ -218,7 +233,9 @@ def main() -> None:
         runs: dict[str, list[dict[str, Any]]] = {"service": [], "bare": []}
         for round_ in range(ROUNDS):
             for server in (service, bare):
+                cpu_before = server.cpu_seconds()
                 figures = _wrk(wrk, server.port, payload_file, seconds)
+                figures["cpu_us"] = (server.cpu_seconds() - cpu_before) / figures["requests"] * 1e6
                 runs[server.name].append(figures)
                 print(_line(f"{server.name} run {round_ + 1}", figures))
 
@@ -229,6 +246,15 @@ def main() -> None:
         print(
             f"service/bare req/s: {mean_rps['service']:.0f} / {mean_rps['bare']:.0f} = "
             f"{ratio:.2f} (goal >= {GOAL_RATIO}: {verdict}); non-2xx over all runs: {non2xx}"
+        )
+
+        cpu = {name: statistics.median(f["cpu_us"] for f in done) for name, done in runs.items()}
+        # bare / service CPU = GOAL_RATIO when the service spends this much more per request.
+        allowed = cpu["bare"] * (1 / GOAL_RATIO - 1)
+        print(
+            f"worker CPU per request (median of runs): service {cpu['service']:.0f} µs, "
+            f"bare {cpu['bare']:.0f} µs; the service spends {cpu['service'] - cpu['bare']:.0f} "
+            f"µs more (at most {allowed:.0f} µs more for {GOAL_RATIO} of the bare app's rate)"
         )
 
         target = PACED_SHARE * mean_rps["service"]
