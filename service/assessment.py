@@ -23,6 +23,7 @@ an answer, and copies.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import string
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -113,8 +114,23 @@ class _Fill:
     results directly instead of merging them into one mapping per request."""
 
     parts: tuple[tuple[str, str | None, tuple[str, ...]], ...]
+    #: ``(before, field, after)`` when the text quotes one answer read from the facts (most
+    #: do), rendered without the general loop.
+    one: tuple[str, str, str] | None = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        one = None
+        if len(self.parts) == 2:
+            (before, quoted, tables), (after, last, _) = self.parts
+            if quoted and not tables and not last:
+                one = (before, quoted, after)
+        object.__setattr__(self, "one", one)
 
     def render(self, facts: Mapping[str, Any], results: Mapping[str, TableResult]) -> str:
+        one = self.one
+        if one is not None:
+            value = facts.get(one[1])
+            return f"{one[0]}{value if type(value) is int else _show(value)}{one[2]}"
         out: list[str] = []
         for literal, field, tables in self.parts:
             out.append(literal)
@@ -128,6 +144,10 @@ class _Fill:
 
 _Text: TypeAlias = "str | _Fill"
 """A catalog text for one use: final already, or to be filled in per request."""
+
+_Asks: TypeAlias = tuple[dict[str, int], dict[str, tuple[tuple[str, int], ...]]]
+"""For one urgency rank: each question's sort key by the missing fact that asks it (itself),
+and by derived fact the keys of the unanswered fields it asks about."""
 
 _Assembly: TypeAlias = Callable[[Mapping[str, TableResult], Mapping[str, Any]], dict[str, Any]]
 """The body (without ``trace``) from the engine's results and the facts it read."""
@@ -352,6 +372,9 @@ class _CauseRule:
     evidence: tuple[str, ...] | None
     #: Where the entry ranks when this rule matches alone (see ``Assessor._cause_key``).
     key: int
+    #: The reason when it is one sentence that quotes an answer (then the explanation is
+    #: that sentence and ``about``: nothing to deduplicate).
+    lone: _Fill | None
 
 
 def _because(
@@ -367,14 +390,15 @@ def _because(
 @dataclass(frozen=True, slots=True)
 class _Suggestion:
     """A ``recommendations`` rule: its entry (with its reason when that is fixed; else the
-    reason is filled in per request, last, where it belongs), and its type's place."""
+    reason, ``fill``, is filled in per request, last, where it belongs), and its type's
+    place."""
 
     recommendation: str
     type: str
     order: int
     #: Copied per body: only its strings are shared.
     entry: dict[str, Any]
-    reason: _Text
+    fill: _Fill | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,10 +462,6 @@ class Assessor:
         # For the questions, per level table and per current rank: the rules that would
         # raise the urgency above it, each with the base of its rank's sort keys (a partial
         # match's outputs are its rule's), so a request looks each partial match up once.
-        self._raising = tuple(
-            (name, self._raising_rules(self._tables[name], len(self._questions)))
-            for name in self._level_tables
-        )
         # A question's sort key is its rank's base plus its catalog place: one int orders
         # by rank (highest first) then catalog order (so the authors put saddle numbness and
         # bladder or bowel change first), and a field's lower key is its higher rank, so a
@@ -470,6 +490,29 @@ class Assessor:
             for fact, fields in asked.items()
             if fields and fact not in self._asks_itself
         }
+        # For the questions, per level table and per current rank: the rules that would
+        # raise the urgency above it (a partial match's outputs are its rule's), each with
+        # its rank's finished sort keys: by fact asking about itself, and by derived fact
+        # the keys of the fields it asks about. One pair per rank, shared by its rules.
+        asks: dict[int, _Asks] = {}
+        for base in range(0, len(URGENCY_LEVELS) * len(place), len(place)):
+            asks[base] = (
+                {fact: base + at for fact, at in self._asks_itself.items()},
+                {
+                    fact: tuple((field, base + at) for field, at in fields)
+                    for fact, fields in self._asks_about.items()
+                },
+            )
+        self._raising = tuple(
+            (
+                name,
+                tuple(
+                    {rule_id: asks[base] for rule_id, base in bases.items()}
+                    for bases in self._raising_rules(self._tables[name], len(self._questions))
+                ),
+            )
+            for name in self._level_tables
+        )
         self._vocabulary = self._build_vocabulary()
         self._reference = {
             "name": ruleset.name,
@@ -591,6 +634,9 @@ class Assessor:
             },
             evidence=self._evidence_of["causes"][rule.id].fields,
             key=self._cause_key(cause, likely, shown),
+            lone=templates[0]
+            if templates is not None and len(templates) == 1 and isinstance(templates[0], _Fill)
+            else None,
         )
 
     def _cause_key(self, cause: str, likely: bool, score: float) -> int:
@@ -617,7 +663,7 @@ class Assessor:
                 "dose": rec.dose,
                 "reason": reason if isinstance(reason, str) else "",
             },
-            reason=reason,
+            fill=None if isinstance(reason, str) else reason,
         )
 
     # ------------------------------------------------------------------ load-time checks
@@ -807,8 +853,6 @@ class Assessor:
         blocks = self._blocks
         warning_rules = self._warning_rules
         raising = self._raising
-        itself = self._asks_itself
-        about = self._asks_about
         question_entries = self._question_entries
         evidence = self._evidence
         ranked_flags = self._ranked_flags
@@ -888,7 +932,9 @@ class Assessor:
                         continue
                     rule = cause_rules[group[0].rule_id]
                     entry = rule.alone.copy()
-                    if rule.templates is not None:  # its reason quotes an answer
+                    if (lone := rule.lone) is not None:
+                        entry["explanation"] = f"{lone.render(facts, results)} {rule.about}"
+                    elif rule.templates is not None:  # its reason quotes an answer
                         because = [
                             text if isinstance(text, str) else text.render(facts, results)
                             for text in rule.templates
@@ -922,9 +968,8 @@ class Assessor:
                     continue
                 skip.add(rec_id)
                 entry = suggestion.entry.copy()
-                text = suggestion.reason
-                if not isinstance(text, str):
-                    entry["reason"] = text.render(facts, results)
+                if (fill := suggestion.fill) is not None:
+                    entry["reason"] = fill.render(facts, results)
                 by_type[suggestion.order].append(entry)
 
             # ---- questions: per unanswered field of a rule that would raise the urgency, one
@@ -932,22 +977,20 @@ class Assessor:
             keys: dict[str, int] = {}
             seen = keys.get
             for name, by_current in raising:
-                bases = by_current[current]
-                if not bases:
+                askers = by_current[current]
+                if not askers:
                     continue
                 for partial in results[name].partial:
-                    base = bases.get(partial.rule_id)
-                    if base is None:
+                    asks = askers.get(partial.rule_id)
+                    if asks is None:
                         continue
                     for missing in partial.missing:
-                        place = itself.get(missing)
-                        if place is not None:
-                            key = base + place
+                        key = asks[0].get(missing)
+                        if key is not None:
                             if key < seen(missing, _NO_QUESTION):
                                 keys[missing] = key
                             continue
-                        for field, place in about.get(missing, ()):
-                            key = base + place
+                        for field, key in asks[1].get(missing, ()):
                             if key < seen(field, _NO_QUESTION) and facts.get(field) is None:
                                 keys[field] = key
 
