@@ -435,3 +435,45 @@ def test_recommendation_types_listed_in_their_order(assessor: Assessor) -> None:
     ):
         kinds = [ranks[rec["type"]] for rec in body["recommendations"]]
         assert kinds == sorted(kinds)
+
+
+def _questions_by_their_definition(assessor: Assessor, request: dict[str, Any]) -> list[str]:
+    """The questions derived plainly from the engine's partial matches: every unanswered
+    field of a rule that would raise the urgency (a derived fact asks for its unanswered
+    sources), at the highest rank that asks it; highest rank first, then catalog order."""
+    from service.engine import evaluate
+    from service.facts import DERIVED_SOURCES, to_facts
+
+    facts = to_facts(request)
+    results = evaluate(assessor.ruleset, facts).results
+    current = URGENCY_LEVELS.index(assessor.assess(request)["urgency"]["level"])
+    catalog = list(assessor.ruleset.catalog["questions"])
+    best: dict[str, int] = {}
+    for table in assessor.ruleset.tables:
+        if not any(out.name == "level" for out in table.outputs):
+            continue
+        for partial in results[table.name].partial:
+            level = str(partial.outputs.get("level"))
+            rank = URGENCY_LEVELS.index(level) if level in URGENCY_LEVELS else -1
+            if rank <= current:
+                continue
+            for missing in partial.missing:
+                for field in DERIVED_SOURCES.get(missing, (missing,)):
+                    if field in catalog and facts.get(field) is None:
+                        best[field] = max(best.get(field, -1), rank)
+    return sorted(best, key=lambda field: (-best[field], catalog.index(field)))
+
+
+def test_questions_order_as_defined_over_the_golden_inputs(assessor: Assessor) -> None:
+    """The per-rank sort keys prepared at load order the questions exactly as their
+    definition does, on every golden case (they exercise every rule)."""
+    from service.golden import load_cases
+
+    cases = load_cases(Path(__file__).parents[1] / "golden")
+    asked = 0
+    for case in cases:
+        request = dict(case.input)
+        fields = _ids(assessor.assess(request)["questions"], "field")
+        assert fields == _questions_by_their_definition(assessor, request), case.id
+        asked += bool(fields)
+    assert asked > len(cases) // 2

@@ -73,3 +73,25 @@ def test_a_reason_split_at_load_reads_as_the_rendered_text_split(text: str) -> N
         for piece in _sentence_texts(template)
     ]
     assert pieces == _sentences(whole)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [7, 0, 7.0, 7.5, 1e-7, True, False, None, "sudden", ["lower_back", "hips"], [], ("hips",)],
+)
+def test_a_text_quoting_one_answer_renders_as_the_general_loop(value: Any) -> None:
+    """Most texts quote one answer and take a shorter path; it must read the same."""
+    fill = _Template.parse("You said {pain.level}, twice.").bind({})
+    assert isinstance(fill, _Fill)
+    assert fill.one is not None
+    general = _Fill(fill.parts)
+    object.__setattr__(general, "one", None)  # force the general loop
+    facts = {"pain.level": value}
+    assert fill.render(facts, {}) == general.render(facts, {})
+
+
+def test_a_text_quoting_a_table_output_keeps_the_general_path() -> None:
+    fill = _Template.parse("{t.item} of 5.").bind({"t.item": ("t",)})
+    assert isinstance(fill, _Fill)
+    assert fill.one is None
+    assert fill.render({"t.item": 1}, {"t": _result("t", 4)}) == "4 of 5."
