@@ -40,6 +40,7 @@ from service.engine import (
     Ruleset,
     TableResult,
     evaluate,
+    evaluator_for,
     load_ruleset,
 )
 from service.facts import DERIVED_SOURCES, FACTS, REQUEST_FIELDS, to_facts
@@ -521,6 +522,9 @@ class Assessor:
         }
         self._prepare_rules(catalog)
         self._assemble = self._build_assembly()
+        # Only the level tables' partial matches become questions: every other table is
+        # evaluated for its matches alone, which is cheaper (``explain`` still reports all).
+        self._evaluate = evaluator_for(ruleset, partial_for=self._level_tables)
 
     def _prepare_rules(self, catalog: Mapping[str, Any]) -> None:
         """Per rule, what it adds to a body; a rule's outputs and tested inputs are fixed, so
@@ -821,15 +825,19 @@ class Assessor:
             service.engine.EvaluationError: a fact does not fit its declared type.
         """
         facts = to_facts(request)
-        evaluation = evaluate(self.ruleset, facts, explain=explain)
-        results = evaluation.results
+        trace = None
+        if explain:
+            evaluation = evaluate(self.ruleset, facts, explain=True)
+            results, trace = evaluation.results, evaluation.trace
+        else:
+            results = self._evaluate(facts)
         if fired is not None:
             for table, result in results.items():
                 for match in result.matches:
                     fired.append((table, match.rule_id))
         body = self._assemble(results, facts)
         if explain:
-            body["trace"] = evaluation.trace or []
+            body["trace"] = trace or []
         return body
 
     # ------------------------------------------------------------------ assembly
