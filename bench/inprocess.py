@@ -180,10 +180,16 @@ def _breakdown(payloads: Sequence[bytes]) -> None:
     from service.api.body import parse_json_object
     from service.assessment import load_assessor
     from service.config import DEFAULT_RULES_DIR
-    from service.engine import evaluate
+    from service.engine import evaluate, evaluator_for
     from service.facts import to_facts
 
     assessor = load_assessor(DEFAULT_RULES_DIR)
+    # The tables whose partial matches become questions (those with a ``level`` output).
+    asking = [
+        table.name
+        for table in assessor.ruleset.tables
+        if any(output.name == "level" for output in table.outputs)
+    ]
     documents = [parse_json_object(body) for body in payloads]
     loaded = [load_request(document) for document in documents]
     facts = [to_facts(request) for request in loaded]
@@ -197,7 +203,9 @@ def _breakdown(payloads: Sequence[bytes]) -> None:
         ("parse JSON", parse_json_object, payloads),
         ("validate (schema)", load_request, documents),
         ("to_facts", to_facts, loaded),
-        ("evaluate (engine)", lambda f: evaluate(assessor.ruleset, f), facts),
+        # As the assessor runs it: partial matches for the tables that ask questions only.
+        ("evaluate (engine)", evaluator_for(assessor.ruleset, partial_for=asking), facts),
+        ("  every partial match", lambda f: evaluate(assessor.ruleset, f), facts),
         ("assess (all rules)", assessor.assess, loaded),
         ("encode JSON", _encode, results),
     ]
