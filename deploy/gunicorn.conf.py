@@ -35,50 +35,6 @@ def _default_headers_without_server(self: Any) -> list[str]:
 
 gunicorn_wsgi.Response.default_headers = _default_headers_without_server
 
-# gunicorn checks every response header in Python (``Response.process_headers``): the name
-# against the token grammar, then whether it is Content-Length (which sets the response
-# length) or hop-by-hop (dropped), all of which depend on the name alone; then the value. An
-# app sends the same few names on every response, so a name gunicorn once kept as an ordinary
-# header is remembered, and for it only the value is checked again, with gunicorn's own
-# pattern. Anything else (a new name, Content-Length, a hop-by-hop name, a value that is not a
-# str or fails the pattern) goes through gunicorn's own method, so its errors and special
-# cases stay gunicorn's. That takes about 0.8 µs off each ordinary header (6.3 -> 3.0 µs for
-# an assessment's six headers, 2.6 -> 1.4 for the bare app's two);
-# tests/deploy/test_gunicorn_headers.py holds both methods to the same results.
-_process_headers = gunicorn_wsgi.Response.process_headers
-_header_value_is_valid = gunicorn_wsgi.HEADER_VALUE_RE.fullmatch
-_ordinary_header_names: set[str] = set()
-# Names come from the app, not from callers; the cap only keeps an app that invents header
-# names per response from growing the set.
-_MAX_ORDINARY_HEADER_NAMES = 256
-
-
-def _process_headers_remembering_names(self: Any, headers: Any) -> None:
-    ordinary = _ordinary_header_names
-    kept = self.headers
-    for name, value in headers:
-        if (
-            type(name) is str
-            and type(value) is str
-            and name in ordinary
-            and _header_value_is_valid(value)
-        ):
-            kept.append((name, value.strip(" \t")))
-            continue
-        count = len(kept)
-        _process_headers(self, ((name, value),))
-        if (
-            len(kept) > count
-            and type(name) is str
-            and name.lower() != "content-length"
-            and not gunicorn_util.is_hoppish(name)
-            and len(ordinary) < _MAX_ORDINARY_HEADER_NAMES
-        ):
-            ordinary.add(name)
-
-
-gunicorn_wsgi.Response.process_headers = _process_headers_remembering_names
-
 # gunicorn answers what its parser refuses (a request line or headers too long, broken
 # framing) with its own HTML page that echoes the offending input. Calling apps get the same
 # problem+json as from the app instead, with a fixed detail per status: the refused input
