@@ -18,7 +18,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from service.engine import EngineError, FactSpec, FactType, Ruleset, evaluate, load_ruleset
+from service.engine import (
+    EngineError,
+    FactSpec,
+    FactType,
+    Ruleset,
+    evaluate,
+    evaluator_for,
+    load_ruleset,
+)
 from service.engine.evaluator import build_plan, build_table_plan
 from service.engine.jdm import export_jdm, nest
 from service.engine.loader import compile_table
@@ -155,6 +163,10 @@ def bench_shipped() -> None:
     # time shows what evaluation itself costs at the tail.
     cpu = _time(partial(evaluate, ruleset), usable, clock=time.thread_time_ns)
     print(_row("evaluate (explain off), CPU time", cpu, None))
+    # zen reports matches only; so does an evaluator asked for no partial matches.
+    matches_only = evaluator_for(ruleset, partial_for=())
+    ours, theirs = _time_pair(matches_only, zen_evaluate, usable, nested)
+    print(_row("matches only", ours, theirs))
     print(
         _row(
             "evaluate (explain on)",
