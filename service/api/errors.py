@@ -85,8 +85,14 @@ def handle_http_exception(error: HTTPException) -> Response:
     # get_headers() carries Allow (405), WWW-Authenticate (401) and Retry-After; without
     # copying them a 405 would lose its Allow header.
     for name, value in error.get_headers():
-        if name.lower() not in _DROPPED_HEADERS:
-            response.headers.add(name, value)
+        lowered = name.lower()
+        if lowered in _DROPPED_HEADERS:
+            continue
+        if lowered == "allow":
+            # werkzeug joins the methods from a set, so their order changed with the hash
+            # seed (from one worker to the next); sorted, every answer reads the same.
+            value = ", ".join(sorted(method.strip() for method in value.split(",")))
+        response.headers.add(name, value)
     return response
 
 
