@@ -35,3 +35,14 @@ def test_bare_app_answers_the_requested_size(size: int) -> None:
     assert response.status_code == 200
     assert len(response.get_data()) == size
     json.loads(response.get_data())
+
+
+def test_the_gunicorn_path_benchmark_runs_both_apps(capsys: pytest.CaptureFixture[str]) -> None:
+    # It drives gunicorn's parser and response classes directly (pinned gunicorn), and
+    # refuses to report when either app answers anything but 200.
+    from bench import gunicorn_path
+
+    gunicorn_path.main()
+    out = capsys.readouterr().out
+    assert "the service adds" in out
+    assert {line.split()[0] for line in out.splitlines()[2:4]} == {"service", "bare"}
