@@ -86,7 +86,7 @@ class RulesetPlan:
     #: when a table is indexed and runs through its per-key functions instead.
     run: RulesetRun | None = None
     #: Generates that function again with partial matches for the named tables only
-    #: (``None`` with ``run``).
+    #: (``evaluator_for``); ``None`` whenever ``run`` is ``None``.
     generate: Callable[[Collection[str]], RulesetRun] | None = None
 
 
