@@ -12,12 +12,14 @@ and urgency.
 
 from __future__ import annotations
 
-import datetime
 import json
 import logging
 import logging.config
+import os
+import time
 from typing import Any
 
+import orjson
 from flask import g, has_request_context
 from gunicorn.glogging import Logger as GunicornLogger
 
@@ -33,20 +35,60 @@ URGENCY_ENVIRON_KEY = "popcheck.urgency"
 REQUEST_ID_ENVIRON_KEY = "popcheck.request_id"
 
 
+class _Clock:
+    """``ts`` values: UTC ISO 8601 to the millisecond (``2026-12-05T01:20:42.123+00:00``).
+
+    The date and time up to the second are formatted once per second and kept: formatting
+    them through ``datetime`` for every line cost about 2 µs, and the access log writes a line
+    per request. One instance per process; a race between threads only formats a second twice.
+    """
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def __call__(self, created: float) -> str:
+        # Rounded to the microsecond first, then cut to the millisecond, as
+        # ``datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")`` does.
+        second = int(created)
+        micros = round((created - second) * 1_000_000)
+        if micros >= 1_000_000:
+            second += 1
+            micros -= 1_000_000
+        if second != self._second:
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = second
+        return f"{self._prefix}.{micros // 1000:03d}+00:00"
+
+
+_timestamp = _Clock()
+
+
+def _dumps(entry: dict[str, Any]) -> str:
+    """One log line's JSON, with no newline in it whatever the values hold.
+
+    orjson escapes quotes, backslashes and control characters as the standard library does,
+    in a fifth of the time, and writes non-ASCII as UTF-8. It refuses a lone surrogate (which
+    ``str`` can hold and UTF-8 cannot); the standard library, which escapes it, writes those.
+    """
+    try:
+        return orjson.dumps(entry, default=str).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(entry, default=str)
+
+
 class JsonFormatter(logging.Formatter):
     """Format a record as one JSON object: ``ts``, ``level``, ``logger``, ``msg``, ``pid``,
     the request id when logged inside a request, ``extra=`` fields, and ``exc`` for tracebacks.
 
-    ``json.dumps`` escapes quotes, backslashes, control characters and non-ASCII, so every
-    line parses whatever text a message carries.
+    Quotes, backslashes and control characters are escaped, so every line parses whatever
+    text a message carries.
     """
 
     def format(self, record: logging.LogRecord) -> str:
         """Serialise ``record`` to a single line of JSON."""
         entry: dict[str, Any] = {
-            "ts": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(
-                timespec="milliseconds"
-            ),
+            "ts": _timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
@@ -63,15 +105,28 @@ class JsonFormatter(logging.Formatter):
             entry["exc"] = self.formatException(record.exc_info)
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(entry, default=str)
+        return _dumps(entry)
 
 
 class AccessLogger(GunicornLogger):  # type: ignore[misc]
-    """gunicorn's logger with a structured access line (``logger_class`` in the config)."""
+    """gunicorn's logger with a structured access line (``logger_class`` in the config).
+
+    The line is the JSON that ``JsonFormatter`` writes for ``access_log.info("request",
+    extra=...)``, and when the access logger is set up as ``gunicorn_logconfig`` sets it up
+    (one plain ``StreamHandler`` with ``JsonFormatter``, no filters, not propagating) it is
+    written straight to that handler's stream, under its lock. Through ``logging`` the line
+    cost about 40 µs a request (a ``LogRecord``, its caller lookup, the handler chain and a
+    generic formatter), as much as gunicorn's whole request parser; straight, about 5 µs.
+    Any other set-up (more handlers, a filter, another formatter, a test's capture) gets the
+    record through ``logging`` as before.
+    """
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
         """Log one answered request with the fields an operator filters on."""
         if not self.access_log_enabled:
+            return
+        access_log = self.access_log
+        if not access_log.isEnabledFor(logging.INFO):
             return
         status = resp.status
         if isinstance(status, str):
@@ -86,20 +141,56 @@ class AccessLogger(GunicornLogger):  # type: ignore[misc]
                 if name.lower() == "x-request-id":
                     request_id = value
                     break
-        self.access_log.info(
-            "request",
-            extra={
-                "request_id": request_id,
-                "method": environ.get("REQUEST_METHOD"),
-                "path": environ.get("PATH_INFO"),
-                "route": environ.get(ROUTE_ENVIRON_KEY),
-                "status": status_code,
-                "duration_ms": round(request_time.total_seconds() * 1000, 3),
-                "urgency": environ.get(URGENCY_ENVIRON_KEY),
-                "bytes": getattr(resp, "sent", None),
-                "remote": environ.get("REMOTE_ADDR"),
-            },
-        )
+        fields = {
+            "request_id": request_id,
+            "method": environ.get("REQUEST_METHOD"),
+            "path": environ.get("PATH_INFO"),
+            "route": environ.get(ROUTE_ENVIRON_KEY),
+            "status": status_code,
+            "duration_ms": round(request_time.total_seconds() * 1000, 3),
+            "urgency": environ.get(URGENCY_ENVIRON_KEY),
+            "bytes": getattr(resp, "sent", None),
+            "remote": environ.get("REMOTE_ADDR"),
+        }
+        handler = _plain_json_handler(access_log)
+        if handler is not None:
+            # What JsonFormatter.format makes of the record below, in the same key order.
+            line = _dumps(
+                {
+                    "ts": _timestamp(time.time()),
+                    "level": "INFO",
+                    "logger": access_log.name,
+                    "msg": "request",
+                    "pid": os.getpid(),
+                    **fields,
+                }
+            )
+            with handler.lock:  # type: ignore[union-attr]  # set by Handler.createLock
+                try:
+                    handler.stream.write(line + handler.terminator)
+                    handler.flush()
+                    return
+                except Exception:  # noqa: BLE001 - logging's own error handling, below
+                    pass
+            # The stream failed (a closed pipe, a full disk): let logging report it its way.
+        access_log.info("request", extra=fields)
+
+
+def _plain_json_handler(log: logging.Logger) -> logging.StreamHandler[Any] | None:
+    """``log``'s only handler when a record would reach nothing else, pass no filter and be
+    written exactly as ``JsonFormatter`` writes it to a plain stream; else ``None``."""
+    handlers = log.handlers
+    if len(handlers) != 1 or log.propagate or log.filters:
+        return None
+    handler = handlers[0]
+    if (
+        type(handler) is not logging.StreamHandler
+        or type(handler.formatter) is not JsonFormatter
+        or handler.filters
+        or handler.level > logging.INFO
+    ):
+        return None
+    return handler
 
 
 def gunicorn_logconfig(level: str = "INFO") -> dict[str, Any]:
