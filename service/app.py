@@ -12,7 +12,7 @@ from dataclasses import fields
 from itertools import chain
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 
 from service.api import register_blueprints, register_error_handlers, register_security_headers
 from service.assessment import load_assessor
@@ -53,6 +53,20 @@ class PopcheckFlask(Flask):
         for by_code in self.error_handler_spec.values():
             for handlers in by_code.values():
                 yield from handlers.values()
+
+    def make_default_options_response(self) -> Response:
+        """``OPTIONS`` on any route: 204 with ``Allow`` (sorted, as on a 405) and no body.
+
+        Flask's own answer is a 200 with an empty ``text/html`` body, which describes nothing;
+        RFC 9110 lets OPTIONS answer with only the header, and 204 says there is no body.
+        """
+        response = super().make_default_options_response()
+        allowed = response.headers.get("Allow", "")
+        response = Response(status=204)
+        # Without a body there is no media type (werkzeug would default to text/html).
+        del response.headers["Content-Type"]
+        response.headers["Allow"] = ", ".join(sorted(m.strip() for m in allowed.split(",")))
+        return response
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """``func`` itself when it was registered as a plain function, else Flask's answer."""

@@ -101,7 +101,7 @@ def test_key_comparison() -> None:
 def test_options_needs_no_key(client: FlaskClient) -> None:
     # A CORS preflight carries no credentials; OPTIONS only lists the allowed methods.
     response = client.options("/assess")
-    assert response.status_code == 200
+    assert response.status_code == 204
     assert set(response.headers["Allow"].split(", ")) >= {"POST", "OPTIONS"}
     assert client.post("/assess", json={"age": 40}).status_code == 401
 

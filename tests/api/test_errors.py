@@ -52,6 +52,32 @@ def test_405_keeps_allow(client: FlaskClient) -> None:
     assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
 
 
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/assess", "OPTIONS, POST"),
+        ("/healthz", "GET, HEAD, OPTIONS"),
+        ("/rules", "GET, HEAD, OPTIONS"),
+        ("/openapi.yaml", "GET, HEAD, OPTIONS"),
+    ],
+)
+def test_options_is_204_with_allow_and_nothing_else(
+    client: FlaskClient, path: str, allow: str
+) -> None:
+    response = client.options(path)
+    assert response.status_code == 204
+    # Exactly, sorted: werkzeug builds the list from a set, whose order follows the hash seed.
+    assert response.headers["Allow"] == allow
+    assert response.get_data() == b""
+    assert "Content-Type" not in response.headers
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Request-ID"]
+
+
+def test_options_on_an_unknown_path_is_404(client: FlaskClient) -> None:
+    assert client.options("/no/such/thing").status_code == 404
+
+
 def test_404_whole_body(client: FlaskClient) -> None:
     assert_problem(
         client.get("/no/such/thing"),
