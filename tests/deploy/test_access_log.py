@@ -88,26 +88,30 @@ def test_the_short_path_writes_what_logging_writes(monkeypatch: pytest.MonkeyPat
     assert straight["logger"] == access_log.name and straight["msg"] == "request"
 
 
-def test_a_filter_on_the_logger_still_applies() -> None:
-    access_log = _new_log()
-    access_log.addFilter(lambda record: False)
+def _written(access_log: logging.Logger) -> str:
+    """What one access line writes through a plain JSON handler on ``access_log``."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     access_log.addHandler(handler)
-    _logger(access_log).access(_Response(), None, dict(_ENVIRON), timedelta(0))
-    assert stream.getvalue() == ""
+    try:
+        _logger(access_log).access(_Response(), None, dict(_ENVIRON), timedelta(0))
+    finally:
+        access_log.removeHandler(handler)
+    return stream.getvalue()
+
+
+def test_a_filter_on_the_logger_still_applies() -> None:
+    access_log = _new_log()
+    assert _written(access_log)  # the plain set-up writes the line...
+    access_log.addFilter(lambda record: False)
+    assert _written(access_log) == ""  # ...and a filter that refuses it is obeyed
 
 
 def test_a_logger_above_info_writes_nothing() -> None:
     access_log = _new_log()
     access_log.setLevel(logging.WARNING)
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    access_log.addHandler(handler)
-    _logger(access_log).access(_Response(), None, dict(_ENVIRON), timedelta(0))
-    assert stream.getvalue() == ""
+    assert _written(access_log) == ""
 
 
 class _BrokenStream(io.StringIO):
