@@ -53,11 +53,32 @@ def unique_items(items: list[Any]) -> None:
         raise ValidationError("Items must be unique.")
 
 
-def _enum_set(values: Sequence[str]) -> fields.List[str]:
+class EnumSet(fields.List[str]):
+    """A list of distinct values from ``choices`` (JSON Schema ``uniqueItems`` with ``maxItems``
+    equal to the number of choices).
+
+    A longer list cannot be unique, so it is refused whole, before any item is read: read
+    item by item, a 54 KB body of 6,000 unknown areas cost 80 ms and a 590 KB answer naming
+    each one.
+    """
+
+    def __init__(self, choices: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(
+            fields.String(validate=validate.OneOf(choices)), validate=unique_items, **kwargs
+        )
+        self.max_items = len(choices)
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> list[str | None]:
+        if isinstance(value, list) and len(value) > self.max_items:
+            raise ValidationError(f"Longer than maximum length {self.max_items}.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _enum_set(values: Sequence[str]) -> EnumSet:
     # An empty list is an answer ("nothing feels tight"), distinct from null.
-    return fields.List(
-        fields.String(validate=validate.OneOf(values)), allow_none=True, validate=unique_items
-    )
+    return EnumSet(values, allow_none=True)
 
 
 class PainSchema(StrictSchema):

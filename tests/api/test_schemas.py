@@ -9,6 +9,7 @@ import pytest
 from marshmallow import ValidationError
 
 from service.schemas import AssessmentRequestSchema, flatten_messages
+from service.schemas.request import TIGHT_MUSCLES
 
 SCHEMA = AssessmentRequestSchema()
 
@@ -117,6 +118,14 @@ def test_tight_muscles_are_a_unique_list_of_known_areas() -> None:
     }
     assert errors_of({"age": 40, "muscles": {"tight": "hips"}}) == {
         "muscles.tight": ["Not a valid list."]
+    }
+
+
+@pytest.mark.parametrize("items", [["hips"] * 7, ["toes"] * 6000, list(TIGHT_MUSCLES) + ["core"]])
+def test_more_tight_areas_than_there_are_is_one_error_for_the_list(items: list[str]) -> None:
+    # Refused whole, before any item is read: not one error (and one check) per item.
+    assert errors_of({"age": 40, "muscles": {"tight": items}}) == {
+        "muscles.tight": ["Longer than maximum length 6."]
     }
 
 

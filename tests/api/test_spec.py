@@ -137,6 +137,9 @@ def _compare_field(path: str, field: fields.Field[Any], prop: dict[str, Any]) ->
         inner = field.inner
         inner_choices = [v for v in inner.validators if isinstance(v, validate.OneOf)]
         assert list(prop["items"]["enum"]) == list(inner_choices[0].choices), path
+        # Unique items from n choices: never more than n, and the schema refuses more whole.
+        assert prop.get("maxItems") == len(inner_choices[0].choices), path
+        assert getattr(field, "max_items", None) == prop["maxItems"], path
     elif isinstance(field, fields.String):
         assert "string" in types, path
     if ranges:
