@@ -60,8 +60,7 @@ class PopcheckFlask(Flask):
         Flask's own answer is a 200 with an empty ``text/html`` body, which describes nothing;
         RFC 9110 lets OPTIONS answer with only the header, and 204 says there is no body.
         """
-        response = super().make_default_options_response()
-        allowed = response.headers.get("Allow", "")
+        allowed = super().make_default_options_response().headers.get("Allow", "")
         response = Response(status=204)
         # Without a body there is no media type (werkzeug would default to text/html).
         del response.headers["Content-Type"]
