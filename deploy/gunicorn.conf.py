@@ -8,6 +8,7 @@ override anything here.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -135,6 +136,18 @@ errorlog = "-"
 def on_starting(server: Any) -> None:
     """Before any worker: forget metric files from a previous run in the same directory."""
     metrics.wipe_multiprocess_dir()
+
+
+def pre_fork(server: Any, worker: Any) -> None:
+    """In the master, just before each fork: free what loading left behind, then move all
+    the preloaded app built (compiled rules, Flask, marshmallow: about 47,000 tracked
+    objects) into the collector's permanent generation, which a worker's collections skip.
+    Measured on the shipped app, a full collection in a worker took 34 ms and made it copy
+    14 MiB of the master's memory (the collector writes into every object it examines);
+    frozen, 0.2 ms and 0.4 MiB. After the first fork the collection here finds almost
+    nothing left to examine."""
+    gc.collect()
+    gc.freeze()
 
 
 def post_fork(server: Any, worker: Any) -> None:

@@ -161,7 +161,7 @@ def test_gunicorn_config_settings() -> None:
     assert settings["worker_tmp_dir"] == "/dev/shm"
     assert settings["control_socket_disable"] is True
     assert settings["max_requests"] == 0
-    for hook in ("on_starting", "post_fork", "worker_exit", "child_exit"):
+    for hook in ("on_starting", "pre_fork", "post_fork", "worker_exit", "child_exit"):
         assert settings[hook] == "<callable>"
     assert settings["logconfig_dict"]["root"]["handlers"] == ["json"]
 
