@@ -399,19 +399,6 @@ def test_a_cause_score_that_is_not_a_number_is_refused_at_load(tmp_path: Path) -
         load_assessor(rules)
 
 
-def test_cause_rank_key_orders_likely_then_score_then_table_order(assessor: Assessor) -> None:
-    """Causes are ranked by one int per cause; it must order as (likely first, higher score
-    first, table order) did, over the whole score range."""
-    causes = list(assessor._cause_order)
-    scores = [round(i / 100, 2) for i in range(101)]
-    combos = [
-        (likely, score, cause) for likely in (True, False) for score in scores for cause in causes
-    ]
-    by_key = sorted(combos, key=lambda c: assessor._cause_key(c[2], c[0], c[1]))
-    by_tuple = sorted(combos, key=lambda c: (not c[0], -c[1], causes.index(c[2])))
-    assert by_key == by_tuple
-
-
 def test_a_recommendation_named_like_a_type_is_refused(tmp_path: Path) -> None:
     """A contraindication blocks by id or by type, so an id that is also a type name would
     be ambiguous (and the assembly keeps chosen ids with the blocked names)."""
@@ -435,45 +422,3 @@ def test_recommendation_types_listed_in_their_order(assessor: Assessor) -> None:
     ):
         kinds = [ranks[rec["type"]] for rec in body["recommendations"]]
         assert kinds == sorted(kinds)
-
-
-def _questions_by_their_definition(assessor: Assessor, request: dict[str, Any]) -> list[str]:
-    """The questions derived plainly from the engine's partial matches: every unanswered
-    field of a rule that would raise the urgency (a derived fact asks for its unanswered
-    sources), at the highest rank that asks it; highest rank first, then catalog order."""
-    from service.engine import evaluate
-    from service.facts import DERIVED_SOURCES, to_facts
-
-    facts = to_facts(request)
-    results = evaluate(assessor.ruleset, facts).results
-    current = URGENCY_LEVELS.index(assessor.assess(request)["urgency"]["level"])
-    catalog = list(assessor.ruleset.catalog["questions"])
-    best: dict[str, int] = {}
-    for table in assessor.ruleset.tables:
-        if not any(out.name == "level" for out in table.outputs):
-            continue
-        for partial in results[table.name].partial:
-            level = str(partial.outputs.get("level"))
-            rank = URGENCY_LEVELS.index(level) if level in URGENCY_LEVELS else -1
-            if rank <= current:
-                continue
-            for missing in partial.missing:
-                for field in DERIVED_SOURCES.get(missing, (missing,)):
-                    if field in catalog and facts.get(field) is None:
-                        best[field] = max(best.get(field, -1), rank)
-    return sorted(best, key=lambda field: (-best[field], catalog.index(field)))
-
-
-def test_questions_order_as_defined_over_the_golden_inputs(assessor: Assessor) -> None:
-    """The per-rank sort keys prepared at load order the questions exactly as their
-    definition does, on every golden case (they exercise every rule)."""
-    from service.golden import load_cases
-
-    cases = load_cases(Path(__file__).parents[1] / "golden")
-    asked = 0
-    for case in cases:
-        request = dict(case.input)
-        fields = _ids(assessor.assess(request)["questions"], "field")
-        assert fields == _questions_by_their_definition(assessor, request), case.id
-        asked += bool(fields)
-    assert asked > len(cases) // 2

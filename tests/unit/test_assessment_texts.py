@@ -1,4 +1,4 @@
-"""How ``service.assessment`` prepares catalog texts once and fills them in per request.
+"""How ``service.assessment.texts`` prepares catalog texts once and fills them in per request.
 
 The shipped catalog quotes only answers and one chained count, so the rarer paths (a table
 output shadowing another, a result that is not a single value) are pinned here directly.
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from service.assessment import _Fill, _sentence_texts, _sentences, _Template
+from service.assessment.texts import Text, sentences, show
 from service.engine import TableResult
 
 FACTS: dict[str, Any] = {"age": 52.0, "muscles.tight": ["lower_back", "hips"], "onset": None}
@@ -21,13 +21,14 @@ def _result(name: str, value: Any) -> TableResult:
 
 
 def test_a_text_without_placeholders_is_rendered_once() -> None:
-    text = _Template.parse("  Braces {{like this}} stay.\n").bind({})
-    assert text == "Braces {like this} stay."
+    text = Text.parse("  Braces {{like this}} stay.\n", {})
+    assert text.fixed == "Braces {like this} stay."
+    assert text.render({}, {}) == "Braces {like this} stay."
 
 
 def test_answers_read_as_words() -> None:
-    fill = _Template.parse("At {age}, {muscles.tight} feel tight; onset {onset}.").bind({})
-    assert isinstance(fill, _Fill)
+    fill = Text.parse("At {age}, {muscles.tight} feel tight; onset {onset}.", {})
+    assert fill.fixed is None
     assert fill.render(FACTS, {}) == (
         "At 52, lower back and hips feel tight; onset (not answered)."
     )
@@ -45,8 +46,7 @@ def test_answers_read_as_words() -> None:
 def test_a_table_output_placeholder_reads_the_latest_single_value(
     later: Any, earlier: Any, shown: str
 ) -> None:
-    fill = _Template.parse("{t.item}").bind({"t.item": ("later", "earlier")})
-    assert isinstance(fill, _Fill)
+    fill = Text.parse("{t.item}", {"t.item": ("later", "earlier")})
     results = {"earlier": _result("earlier", earlier), "later": _result("later", later)}
     assert fill.render({"t.item": 61}, results) == shown
 
@@ -66,32 +66,28 @@ def test_a_table_output_placeholder_reads_the_latest_single_value(
 def test_a_reason_split_at_load_reads_as_the_rendered_text_split(text: str) -> None:
     """Cause reasons are split into sentences on the template, once; rendering each piece
     must give what rendering the whole and splitting it gave."""
-    template = _Template.parse(text).bind({})
-    whole = template if isinstance(template, str) else template.render(FACTS, {})
-    pieces = [
-        piece if isinstance(piece, str) else piece.render(FACTS, {})
-        for piece in _sentence_texts(template)
-    ]
-    assert pieces == _sentences(whole)
+    template = Text.parse(text, {})
+    pieces = [piece.render(FACTS, {}) for piece in template.sentences()]
+    assert pieces == sentences(template.render(FACTS, {}))
 
 
 @pytest.mark.parametrize(
-    "value",
-    [7, 0, 7.0, 7.5, 1e-7, True, False, None, "sudden", ["lower_back", "hips"], [], ("hips",)],
+    ("value", "shown"),
+    [
+        (7, "7"),
+        (7.0, "7"),
+        (7.5, "7.5"),
+        (1e-7, "1e-07"),
+        (True, "True"),
+        (None, "(not answered)"),
+        ("sudden", "sudden"),
+        (["lower_back", "hips", "core"], "lower back, hips and core"),
+        ([], ""),
+        (("hips",), "hips"),
+    ],
 )
-def test_a_text_quoting_one_answer_renders_as_the_general_loop(value: Any) -> None:
-    """Most texts quote one answer and take a shorter path; it must read the same."""
-    fill = _Template.parse("You said {pain.level}, twice.").bind({})
-    assert isinstance(fill, _Fill)
-    assert fill.one is not None
-    general = _Fill(fill.parts)
-    object.__setattr__(general, "one", None)  # force the general loop
-    facts = {"pain.level": value}
-    assert fill.render(facts, {}) == general.render(facts, {})
-
-
-def test_a_text_quoting_a_table_output_keeps_the_general_path() -> None:
-    fill = _Template.parse("{t.item} of 5.").bind({"t.item": ("t",)})
-    assert isinstance(fill, _Fill)
-    assert fill.one is None
-    assert fill.render({"t.item": 1}, {"t": _result("t", 4)}) == "4 of 5."
+def test_answers_shown_as_a_person_reads_them(value: Any, shown: str) -> None:
+    assert show(value) == shown
+    assert Text.parse("You said {pain.level}.", {}).render({"pain.level": value}, {}) == (
+        f"You said {shown}."
+    )

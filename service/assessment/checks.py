@@ -1,0 +1,163 @@
+"""What the assessment needs of a ruleset beyond what the engine's checker proves.
+
+Every id a rule can give must have its catalog entry, and every text may quote only answers
+its rule tested, so that a match can never fail a request: whatever is wrong is found here,
+when the rules are loaded, and the service refuses to start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from service.assessment.prepared import RANK, RECOMMENDATION_TYPES, URGENCY_LEVELS
+from service.assessment.texts import Text
+from service.engine import CompiledTable, Finding, Ruleset
+from service.facts import REQUEST_FIELDS
+
+__all__ = ["ruleset_findings"]
+
+_CATALOG_FILE: Final = "catalog.yaml"
+
+# The tables the assessment reads, and the outputs it needs from each.
+_REQUIRED_OUTPUTS: Final[Mapping[str, tuple[str, ...]]] = {
+    "red_flags": ("flag", "level", "reason"),
+    "causes": ("cause", "score", "likelihood", "reason"),
+    "urgency": ("level", "reason"),
+    "recommendations": ("recommendation", "reason"),
+    "contraindications": ("blocks", "reason"),
+    "warnings": ("code",),
+}
+_SECTIONS: Final = (
+    "urgency",
+    "red_flags",
+    "causes",
+    "recommendations",
+    "questions",
+    "warnings",
+    "reasons",
+)
+# The catalog section each id the answer shows is looked up in, by table and output.
+_CATALOGUED: Final = (
+    ("red_flags", "flag", "red_flags"),
+    ("causes", "cause", "causes"),
+    ("recommendations", "recommendation", "recommendations"),
+    ("warnings", "code", "warnings"),
+)
+
+Need = Callable[..., None]
+
+
+def _structure(ruleset: Ruleset, need: Need) -> None:
+    """The tables and outputs the assessment reads, and the catalog's sections."""
+    tables = {table.name: table for table in ruleset.tables}
+    for name, outputs in _REQUIRED_OUTPUTS.items():
+        table = tables.get(name)
+        if table is None:
+            need(f"the assessment needs a table named {name!r}", "ruleset.yaml")
+            continue
+        have = {out.name for out in table.outputs}
+        for output in outputs:
+            if output not in have:
+                need(f"table {name!r} needs an output {output!r}", table.file)
+    urgency = tables.get("urgency")
+    if urgency is not None and "level" in {o.name for o in urgency.outputs}:
+        if set(urgency.output("level").values) != set(URGENCY_LEVELS):
+            need("urgency levels must be exactly " + ", ".join(URGENCY_LEVELS), urgency.file)
+        if not urgency.complete:
+            need("the urgency table must be complete: true", urgency.file)
+    catalog = ruleset.catalog
+    for section in _SECTIONS:
+        if not isinstance(catalog.get(section), Mapping):
+            need(f"catalog needs a section {section!r}")
+    general = catalog.get("general")
+    if not isinstance(general, Mapping) or not general.get("disclaimer"):
+        need("catalog needs general.disclaimer")
+
+
+def _entries(catalog: Mapping[str, Any], need: Need) -> None:
+    """Each catalog entry has what the answer shows of it."""
+    for level in URGENCY_LEVELS:
+        entry = catalog["urgency"].get(level)
+        if not isinstance(entry, Mapping) or not entry.get("label") or not entry.get("seek_care"):
+            need(f"urgency {level!r} needs a label and seek_care")
+    for rec_id, entry in catalog["recommendations"].items():
+        if rec_id in RECOMMENDATION_TYPES:
+            # A contraindication blocks by id or by type: one name cannot be both.
+            need(f"recommendation {rec_id!r} has the name of a type")
+        if not isinstance(entry, Mapping) or entry.get("type") not in RECOMMENDATION_TYPES:
+            need(f"recommendation {rec_id!r} needs a type: " + ", ".join(RECOMMENDATION_TYPES))
+        elif not entry.get("label") or not entry.get("instructions"):
+            need(f"recommendation {rec_id!r} needs a label and instructions")
+        elif entry["type"] in ("stretch", "therapy") and not entry.get("dose"):
+            need(f"{entry['type']} {rec_id!r} needs a dose")
+    for section in ("red_flags", "causes"):
+        for item_id, entry in catalog[section].items():
+            if not isinstance(entry, Mapping) or not entry.get("label"):
+                need(f"{section} {item_id!r} needs a label")
+    for item_id, entry in catalog["causes"].items():
+        if isinstance(entry, Mapping) and not entry.get("explanation"):
+            need(f"causes {item_id!r} needs an explanation")
+    for code, entry in catalog["warnings"].items():
+        if not isinstance(entry, Mapping) or not entry.get("message"):
+            need(f"warning {code!r} needs a message")
+    for field in catalog["questions"]:
+        if field not in REQUEST_FIELDS:
+            need(f"question for {field!r}, which is not a request field")
+
+
+def _rules(ruleset: Ruleset) -> list[Finding]:
+    """Each rule's questions, texts, catalogued ids, score and level."""
+    catalog = ruleset.catalog
+    tables = {table.name: table for table in ruleset.tables}
+    findings: list[Finding] = []
+    for table in ruleset.tables:
+        for rule in table.rules:
+            for name in rule.tests:
+                if name in REQUEST_FIELDS and name not in catalog["questions"]:
+                    findings.append(Finding(table.file, rule.id, f"no question text for {name!r}"))
+            if "reason" in rule.outputs:
+                text = catalog["reasons"].get(rule.outputs["reason"], "")
+            elif "code" in rule.outputs:
+                text = catalog["warnings"].get(rule.outputs["code"], {}).get("message", "")
+            else:
+                continue
+            # A text may quote only answers its rule tested: those are answered when it shows.
+            for quoted in Text.parse(str(text), {}).fields:
+                if quoted not in rule.tests:
+                    message = f"text quotes {quoted!r}, which this rule does not test"
+                    findings.append(Finding(table.file, rule.id, message))
+    for name, output, section in _CATALOGUED:
+        findings += _uncatalogued(tables[name], output, catalog[section])
+    causes, red_flags = tables["causes"], tables["red_flags"]
+    for rule in causes.rules:
+        try:
+            float(rule.outputs["score"])
+        except (TypeError, ValueError):
+            findings.append(Finding(causes.file, rule.id, "score must be a number"))
+    for rule in red_flags.rules:
+        if str(rule.outputs["level"]) not in RANK:
+            findings.append(Finding(red_flags.file, rule.id, "level must be an urgency level"))
+    return findings
+
+
+def _uncatalogued(table: CompiledTable, output: str, section: Mapping[str, Any]) -> list[Finding]:
+    return [
+        Finding(table.file, rule.id, f"{output} {value!r} has no entry in the catalog")
+        for rule in table.rules
+        if (value := str(rule.outputs[output])) not in section
+    ]
+
+
+def ruleset_findings(ruleset: Ruleset) -> list[Finding]:
+    """Every reason ``ruleset`` cannot serve assessments (empty when it can)."""
+    findings: list[Finding] = []
+
+    def need(message: str, file: str = _CATALOG_FILE) -> None:
+        findings.append(Finding(file, None, message))
+
+    _structure(ruleset, need)
+    if findings:
+        return findings
+    _entries(ruleset.catalog, need)
+    return findings + _rules(ruleset)
