@@ -19,6 +19,7 @@ from service.facts import DERIVED_SOURCES, FACTS
 __all__ = [
     "RANK",
     "RECOMMENDATION_TYPES",
+    "TYPE_ORDER",
     "URGENCY_LEVELS",
     "CauseRule",
     "FlagRule",
@@ -37,6 +38,8 @@ RANK: Final[Mapping[str, int]] = {level: rank for rank, level in enumerate(URGEN
 
 RECOMMENDATION_TYPES: Final[tuple[str, ...]] = ("referral", "precaution", "therapy", "stretch")
 """Recommendation types in the order they are listed: what to do first comes first."""
+
+TYPE_ORDER: Final[Mapping[str, int]] = {kind: i for i, kind in enumerate(RECOMMENDATION_TYPES)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +76,10 @@ class FlagRule:
 
 @dataclass(frozen=True, slots=True)
 class CauseRule:
-    """A ``causes`` rule: ``because`` is its reason, sentence by sentence; ``about`` the
-    cause's own explanation; ``covered_by`` the rules for the same cause that test strictly
-    more, and so say this rule's reason better when they match too."""
+    """A ``causes`` rule: ``score`` as shown (within [0, 1], to the hundredth); ``because``
+    its reason, sentence by sentence; ``about`` the cause's own explanation; ``covered_by``
+    the rules for the same cause that test strictly more, and so say this rule's reason
+    better when they match too; ``place`` the cause's place in the table's list of causes."""
 
     cause: str
     label: str
@@ -84,6 +88,7 @@ class CauseRule:
     because: tuple[Text, ...]
     about: str
     covered_by: frozenset[str]
+    place: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +111,7 @@ class WarningRule:
     message: Text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Prepared:
     """A ruleset read for assembling answers. Read-only: share it between threads."""
 
@@ -120,13 +125,14 @@ class Prepared:
     flags: Mapping[str, FlagRule]
     flag_order: Mapping[str, int]
     causes: Mapping[str, CauseRule]
-    cause_order: Mapping[str, int]
     suggestions: Mapping[str, Suggestion]
     #: By ``contraindications`` rule id: the recommendation id or type it blocks.
     blocks: Mapping[str, str]
     warnings: Mapping[str, WarningRule]
     #: Question text by request field, in catalog order (most important first).
     questions: Mapping[str, str]
+    #: Each question's place in the catalog.
+    question_place: Mapping[str, int]
     #: By table with a ``level`` output, by rule id: the rank that rule would give.
     raises_to: Mapping[str, Mapping[str, int]]
     #: By fact: the request fields with a question that an unanswered fact asks about.
@@ -165,6 +171,7 @@ def _cause_rules(
     table: CompiledTable, reasons: Mapping[str, Text], catalog: Mapping[str, Any]
 ) -> dict[str, CauseRule]:
     prepared: dict[str, CauseRule] = {}
+    causes = table.output("cause").values
     for rule in table.rules:
         cause = str(rule.outputs["cause"])
         mine = frozenset(rule.tests)
@@ -173,7 +180,7 @@ def _cause_rules(
             cause=cause,
             label=catalog["causes"][cause]["label"],
             likely=rule.outputs["likelihood"] == "likely",
-            score=float(rule.outputs["score"]),
+            score=round(min(max(float(rule.outputs["score"]), 0.0), 1.0), 2),
             because=reasons.get(reason, Text.plain(reason)).sentences(),
             about=_squeeze(catalog["causes"][cause]["explanation"]),
             covered_by=frozenset(
@@ -181,6 +188,7 @@ def _cause_rules(
                 for other in table.rules
                 if str(other.outputs["cause"]) == cause and mine < frozenset(other.tests)
             ),
+            place=causes.index(cause),
         )
     return prepared
 
@@ -292,7 +300,6 @@ def prepare(ruleset: Ruleset) -> Prepared:
         },
         flag_order={flag: i for i, flag in enumerate(tables["red_flags"].output("flag").values)},
         causes=_cause_rules(tables["causes"], reasons, catalog),
-        cause_order={cause: i for i, cause in enumerate(tables["causes"].output("cause").values)},
         suggestions=_suggestions(tables["recommendations"], reasons, catalog),
         blocks={rule.id: str(rule.outputs["blocks"]) for rule in tables["contraindications"].rules},
         warnings={
@@ -303,6 +310,7 @@ def prepare(ruleset: Ruleset) -> Prepared:
             for rule in tables["warnings"].rules
         },
         questions=questions,
+        question_place={field: i for i, field in enumerate(questions)},
         raises_to={
             table.name: {
                 rule.id: RANK.get(str(rule.outputs.get("level")), -1) for rule in table.rules

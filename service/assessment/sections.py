@@ -11,14 +11,14 @@ a question whose answer could *raise* the urgency is asked.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from service.assessment.prepared import (
     RANK,
-    RECOMMENDATION_TYPES,
+    TYPE_ORDER,
     URGENCY_LEVELS,
     Prepared,
-    Upstream,
 )
 from service.engine import Match, TableResult
 
@@ -45,12 +45,10 @@ def evidence_of(
     by_rule = prepared.evidence[table]
     for match in matches:
         for part in by_rule[match.rule_id]:
-            if isinstance(part, Upstream):
-                upstream = results.get(part.table)
-                if upstream is not None:
-                    fields += evidence_of(prepared, part.table, upstream.matches, results)
-            else:
+            if isinstance(part, str):
                 fields.append(part)
+            elif (upstream := results.get(part.table)) is not None:
+                fields += evidence_of(prepared, part.table, upstream.matches, results)
     return list(dict.fromkeys(fields))
 
 
@@ -90,9 +88,12 @@ def urgency_of(prepared: Prepared, results: Results, facts: Facts) -> dict[str, 
 
 def red_flags_of(prepared: Prepared, results: Results) -> list[dict[str, Any]]:
     """One entry per flag, most severe first; the table's own order breaks ties."""
+    matches = results["red_flags"].matches
+    if not matches:
+        return []
     by_flag: dict[str, list[Match]] = {}
     top: dict[str, int] = {}
-    for match in results["red_flags"].matches:
+    for match in matches:
         rule = prepared.flags[match.rule_id]
         by_flag.setdefault(rule.flag, []).append(match)
         top[rule.flag] = max(top.get(rule.flag, rule.rank), rule.rank)
@@ -121,26 +122,26 @@ def causes_of(prepared: Prepared, results: Results, facts: Facts) -> list[dict[s
     ranked: list[tuple[tuple[bool, float, int], dict[str, Any]]] = []
     for cause, group in by_cause.items():
         rules = [prepared.causes[match.rule_id] for match in group]
-        ids = {match.rule_id for match in group}
-        likely = any(rule.likely for rule in rules)
-        score = round(min(max(max(rule.score for rule in rules), 0.0), 1.0), 2)
-        because = [
-            text.render(facts, results)
-            for rule in rules
-            if rule.covered_by.isdisjoint(ids)
-            for text in rule.because
-        ]
+        first = rules[0]
+        likely, score, because = first.likely, first.score, first.because
+        if len(rules) > 1:
+            ids = {match.rule_id for match in group}
+            likely = any(rule.likely for rule in rules)
+            score = max(rule.score for rule in rules)
+            because = tuple(
+                text for rule in rules if rule.covered_by.isdisjoint(ids) for text in rule.because
+            )
+        said = dict.fromkeys(text.render(facts, results) for text in because)
         entry = {
             "id": cause,
-            "label": rules[0].label,
+            "label": first.label,
             "likelihood": "likely" if likely else "possible",
             "score": score,
-            "explanation": " ".join([*dict.fromkeys(because), rules[0].about]),
+            "explanation": " ".join([*said, first.about]),
             "evidence": evidence_of(prepared, "causes", group, results),
         }
-        place = prepared.cause_order.get(cause, len(prepared.cause_order))
-        ranked.append(((not likely, -score, place), entry))
-    ranked.sort(key=lambda pair: pair[0])
+        ranked.append(((not likely, -score, first.place), entry))
+    ranked.sort(key=itemgetter(0))
     return [entry for _key, entry in ranked]
 
 
@@ -161,7 +162,7 @@ def recommendations_of(prepared: Prepared, results: Results, facts: Facts) -> li
             "dose": suggestion.dose,
             "reason": suggestion.reason.render(facts, results),
         }
-    return sorted(chosen.values(), key=lambda entry: RECOMMENDATION_TYPES.index(entry["type"]))
+    return sorted(chosen.values(), key=lambda entry: TYPE_ORDER[entry["type"]])
 
 
 def questions_of(
@@ -170,21 +171,27 @@ def questions_of(
     """The unanswered fields of the rules that would raise the urgency above ``rank``: the
     highest level they could lead to first, then the catalog's order (its authors put the
     most important questions first)."""
-    raised: dict[str, int] = {}
+    # The highest rank each missing fact could lead to, then the questions those facts ask
+    # (a derived fact asks about each of its unanswered sources).
+    leads_to: dict[str, int] = {}
     for table, raises_to in prepared.raises_to.items():
         for partial in results[table].partial:
-            to = raises_to.get(partial.rule_id, -1)
-            if to <= rank:
-                continue
-            for missing in partial.missing:
-                for field in prepared.asks.get(missing, ()):
-                    if facts.get(field) is None and to > raised.get(field, -1):
-                        raised[field] = to
-    place = {field: i for i, field in enumerate(prepared.questions)}
-    return [
-        {"field": field, "text": prepared.questions[field]}
-        for field in sorted(raised, key=lambda field: (-raised[field], place[field]))
-    ]
+            to = raises_to[partial.rule_id]
+            if to > rank:
+                for missing in partial.missing:
+                    if to > leads_to.get(missing, -1):
+                        leads_to[missing] = to
+    raised: dict[str, int] = {}
+    asks = prepared.asks
+    for missing, to in leads_to.items():
+        for field in asks.get(missing, ()):
+            if to > raised.get(field, -1) and facts.get(field) is None:
+                raised[field] = to
+    # Catalog order, then (a stable sort) the highest rank first.
+    fields = sorted(raised, key=prepared.question_place.__getitem__)
+    fields.sort(key=raised.__getitem__, reverse=True)
+    questions = prepared.questions
+    return [{"field": field, "text": questions[field]} for field in fields]
 
 
 def warnings_of(prepared: Prepared, results: Results, facts: Facts) -> list[dict[str, Any]]:
