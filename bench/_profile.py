@@ -29,9 +29,9 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    from service.api.assess import load_request
-    from service.api.body import parse_json_object
     from service.app import create_app
+    from service.intake import load_request
+    from service.jsontext import parse_json_object
     from service.state import get_state
 
     app = create_app({"TESTING": True})

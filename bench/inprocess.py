@@ -77,8 +77,8 @@ class _AnsweredAssessor:
     what the service adds into the HTTP layer's share and the rules' share."""
 
     def __init__(self, real: Any, payloads: Sequence[bytes]) -> None:
-        from service.api.assess import load_request
-        from service.api.body import parse_json_object
+        from service.intake import load_request
+        from service.jsontext import parse_json_object
 
         self.ruleset = real.ruleset
         self._answers = []
@@ -180,12 +180,13 @@ def _breakdown(payloads: Sequence[bytes]) -> None:
     hold Flask's working set rather than ours. The gap between the two columns is what the
     code and data a stage touches cost in cache misses; it is why a stage's share of a real
     request is larger than its warm figure."""
-    from service.api.assess import _encode, load_request
-    from service.api.body import parse_json_object
+    from service.api.assess import _encode
     from service.assessment import load_assessor
     from service.config import DEFAULT_RULES_DIR
     from service.engine import evaluate, evaluator_for
     from service.facts import to_facts
+    from service.intake import load_request
+    from service.jsontext import parse_json_object
 
     assessor = load_assessor(DEFAULT_RULES_DIR)
     # The tables whose partial matches become questions (those with a ``level`` output).

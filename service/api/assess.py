@@ -1,6 +1,7 @@
 """``POST /assess``: one assessment of one person's symptoms.
 
-The view validates and delegates; all clinical logic is in ``service.assessment``.
+The view reads the body and delegates to ``service.intake.assess_document`` (the same call
+``popcheck assess`` makes); all clinical logic is in ``service.assessment``.
 Each successful assessment is counted by ``service.observability.record_assessment``
 (urgency, red flags; the urgency also goes on the access log line). Nothing from the
 request body is logged or used as a metric label.
@@ -13,25 +14,17 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Response, current_app, request
-from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 
 from service.api.body import JSON_MEDIA_TYPE, read_json_object
 from service.api.errors import ValidationProblem
+from service.intake import InvalidRequest, assess_document
 from service.observability import record_assessment
 from service.observability.requestid import new_uuid4
-from service.schemas import AssessmentRequestSchema, flatten_messages
-from service.schemas.fastpath import compile_loader
 from service.state import get_state
 
 # Needs an API key when keys are configured (``service.api.register_blueprints``).
 bp = Blueprint("assess", __name__)
-
-# Built once: a marshmallow schema is stateless between loads, and building one per request
-# is a measurable share of the request's cost. The fast path, compiled from the same schema,
-# answers valid requests; marshmallow runs whenever it declines, so errors are marshmallow's.
-_REQUEST_SCHEMA = AssessmentRequestSchema()
-_FAST_LOAD = compile_loader(_REQUEST_SCHEMA)
 
 _EXPLAIN_VALUES = {"true": True, "false": False}
 
@@ -47,18 +40,6 @@ def _explain_requested(environ: dict[str, Any]) -> bool:
         return _EXPLAIN_VALUES[raw.lower()]
     except KeyError:
         raise BadRequest("The query parameter 'explain' must be 'true' or 'false'.") from None
-
-
-def load_request(document: dict[str, Any]) -> dict[str, Any]:
-    """Validate a parsed body; 422 (``ValidationProblem``) with field paths on failure."""
-    fast = _FAST_LOAD(document)
-    if fast is not None:
-        return fast
-    try:
-        loaded: dict[str, Any] = _REQUEST_SCHEMA.load(document)
-    except ValidationError as exc:
-        raise ValidationProblem(flatten_messages(exc.messages)) from None
-    return loaded
 
 
 def _encode(body: dict[str, Any]) -> bytes:
@@ -83,9 +64,12 @@ def assess() -> Response:
     environ = request._get_current_object().environ  # type: ignore[attr-defined]
     explain = _explain_requested(environ)
     state = get_state(current_app._get_current_object())  # type: ignore[attr-defined]
-    facts = load_request(read_json_object(state.settings.max_body_bytes, environ))
+    document = read_json_object(state.settings.max_body_bytes, environ)
     fired: list[tuple[str, str]] = []
-    result = state.assessor.assess(facts, explain=explain, fired=fired)
+    try:
+        result = assess_document(state.assessor, document, explain=explain, fired=fired)
+    except InvalidRequest as exc:
+        raise ValidationProblem(exc.errors) from None
     body = {"id": new_uuid4(), **result}
     record_assessment(body, fired)
     # ``content_type`` rather than ``mimetype``: the same header, without werkzeug working

@@ -1,7 +1,8 @@
 """``popcheck assess [FILE|-]``: assess one request from a file or stdin, without a server.
 
-The request goes through the same strict JSON reader and marshmallow schema as
-``POST /assess``, so what this command accepts the API accepts, and the other way round.
+The request goes through the same strict JSON reader (``service.jsontext``) and the same
+``service.intake.assess_document`` as ``POST /assess``, so what this command accepts the API
+accepts, and the other way round.
 Authors use it to try a table change before starting anything::
 
     popcheck assess examples/sciatica.json
@@ -24,21 +25,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from marshmallow import ValidationError
-from werkzeug.exceptions import BadRequest
-
-from service.api.body import parse_json_object
 from service.assessment import load_assessor
 from service.config import ConfigError, load_settings
 from service.engine import EngineError, RuleError
-from service.schemas import AssessmentRequestSchema, flatten_messages
+from service.intake import InvalidRequest, assess_document
+from service.jsontext import MalformedJson, parse_json_object
 
 EXIT_OK = 0
 EXIT_RULES = 1
 EXIT_INVALID = 2
 
 
-class InvalidRequest(Exception):
+class RequestProblem(Exception):
     """The request could not be read or failed validation; ``lines`` say why, one per problem."""
 
     def __init__(self, lines: Sequence[str], headline: str = "the request is not valid") -> None:
@@ -95,10 +93,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    """Read, validate, assess and print; return the exit status."""
+    """Read, assess and print; return the exit status."""
     try:
-        request = load_request(_read_source(args.file))
-    except InvalidRequest as exc:
+        document = read_document(_read_source(args.file))
+    except RequestProblem as exc:
         _print_problems(exc.headline, exc.lines)
         return EXIT_INVALID
     try:
@@ -116,7 +114,15 @@ def run(args: argparse.Namespace) -> int:
         _print_problems(f"the ruleset in {rules_dir} cannot be read", [_os_error(exc)])
         return EXIT_RULES
     try:
-        result = assessor.assess(request, explain=args.explain)
+        result = assess_document(assessor, document, explain=args.explain)
+    except InvalidRequest as exc:
+        lines = [
+            f"{path or '(request)'}: {message}"
+            for path in sorted(exc.errors)
+            for message in exc.errors[path]
+        ]
+        _print_problems("the request is not valid", lines)
+        return EXIT_INVALID
     except EngineError as exc:
         _print_problems("evaluation failed (a bug in the rules or the engine)", [str(exc)])
         return EXIT_RULES
@@ -135,25 +141,13 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def load_request(text: str) -> dict[str, Any]:
-    """Parse and validate like ``POST /assess``; raise ``InvalidRequest`` naming every problem."""
+def read_document(text: str) -> dict[str, Any]:
+    """Parse like ``POST /assess``; raise ``RequestProblem`` saying what is wrong."""
     try:
-        document = parse_json_object(text.encode("utf-8", "surrogateescape"))
-    except BadRequest as exc:
+        return parse_json_object(text.encode("utf-8", "surrogateescape"))
+    except MalformedJson as exc:
         # The reader speaks of an HTTP body; here the body is the request file.
-        raise InvalidRequest([str(exc.description).replace("The body", "The request", 1)]) from None
-    try:
-        loaded: dict[str, Any] = AssessmentRequestSchema().load(document)
-    except ValidationError as exc:
-        errors = flatten_messages(exc.messages)
-        raise InvalidRequest(
-            [
-                f"{path or '(request)'}: {message}"
-                for path in sorted(errors)
-                for message in errors[path]
-            ]
-        ) from None
-    return loaded
+        raise RequestProblem([str(exc).replace("The body", "The request", 1)]) from None
 
 
 def _read_source(name: str) -> str:
@@ -165,7 +159,7 @@ def _read_source(name: str) -> str:
     try:
         return Path(name).read_text(encoding="utf-8", errors="surrogateescape")
     except OSError as exc:
-        raise InvalidRequest([_os_error(exc)], headline="cannot read the request") from None
+        raise RequestProblem([_os_error(exc)], headline="cannot read the request") from None
 
 
 def _os_error(exc: OSError) -> str:

@@ -17,6 +17,7 @@ import logging
 import logging.config
 import os
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -87,25 +88,49 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """Serialise ``record`` to a single line of JSON."""
-        entry: dict[str, Any] = {
-            "ts": _timestamp(record.created),
-            "level": record.levelname,
-            "logger": record.name,
-            "msg": record.getMessage(),
-            "pid": record.process,
-        }
+        fields: dict[str, Any] = {}
         if has_request_context():
             request_id = g.get("request_id")
             if request_id is not None:
-                entry["request_id"] = request_id
+                fields["request_id"] = request_id
         for key, value in record.__dict__.items():
-            if key not in _STANDARD_ATTRS and key not in entry:
-                entry[key] = value
+            if key not in _STANDARD_ATTRS:
+                fields.setdefault(key, value)
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+            fields["exc"] = self.formatException(record.exc_info)
         if record.stack_info:
-            entry["stack"] = self.formatStack(record.stack_info)
-        return _dumps(entry)
+            fields["stack"] = self.formatStack(record.stack_info)
+        return log_line(
+            record.created,
+            record.levelname,
+            record.name,
+            record.getMessage(),
+            record.process,
+            fields,
+        )
+
+
+def log_line(
+    created: float,
+    level: str,
+    logger: str,
+    msg: str,
+    pid: int | None,
+    fields: Mapping[str, Any],
+) -> str:
+    """One log line: ``ts``, ``level``, ``logger``, ``msg``, ``pid``, then ``fields`` (a
+    field never replaces one of the five). ``JsonFormatter`` and the access logger's
+    straight write both build their lines here, so the two cannot drift apart."""
+    entry: dict[str, Any] = {
+        "ts": _timestamp(created),
+        "level": level,
+        "logger": logger,
+        "msg": msg,
+        "pid": pid,
+    }
+    for key, value in fields.items():
+        entry.setdefault(key, value)
+    return _dumps(entry)
 
 
 class AccessLogger(GunicornLogger):  # type: ignore[misc]
@@ -154,17 +179,8 @@ class AccessLogger(GunicornLogger):  # type: ignore[misc]
         }
         handler = _plain_json_handler(access_log)
         if handler is not None:
-            # What JsonFormatter.format makes of the record below, in the same key order.
-            line = _dumps(
-                {
-                    "ts": _timestamp(time.time()),
-                    "level": "INFO",
-                    "logger": access_log.name,
-                    "msg": "request",
-                    "pid": os.getpid(),
-                    **fields,
-                }
-            )
+            # What JsonFormatter.format makes of the record below.
+            line = log_line(time.time(), "INFO", access_log.name, "request", os.getpid(), fields)
             with handler.lock:  # type: ignore[union-attr]  # set by Handler.createLock
                 try:
                     handler.stream.write(line + handler.terminator)

@@ -9,10 +9,9 @@ import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from werkzeug.exceptions import BadRequest
 from werkzeug.test import TestResponse
 
-from service.api.body import _parse_strictly, parse_json_object
+from service.jsontext import MalformedJson, _parse_strictly, parse_json_object
 from tests.api.support import assert_problem
 
 
@@ -183,8 +182,8 @@ def _outcome(parse: Any, data: bytes) -> str:
     1.0 and -0.0 from 0, and shows key order) or the 400's message."""
     try:
         return "ok " + repr(parse(data))
-    except BadRequest as exc:
-        return f"400 {exc.description}"
+    except MalformedJson as exc:
+        return f"400 {exc}"
 
 
 @settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
