@@ -3,7 +3,10 @@
 marshmallow's stock fields coerce: ``Integer`` takes ``"7"`` and ``2.5`` (as 2), ``Boolean``
 takes ``"yes"`` and ``1``, ``Float`` takes ``"nan"``. A triage service must not guess what a
 person meant, so these fields accept exactly what the JSON Schema types in ``openapi.yaml``
-accept and nothing else.
+accept and nothing else. ``EnumSet`` is a set of choices sent as a JSON array.
+
+``service/schemas/openapi.py`` writes each of them into ``openapi.yaml`` as that JSON Schema
+(``integer``, ``number``, ``boolean``; ``uniqueItems`` and ``maxItems`` for ``EnumSet``).
 """
 
 from __future__ import annotations
