@@ -39,6 +39,13 @@ def _doc(description: str, **more: Any) -> dict[str, Any]:
     return {"description": description, **more}
 
 
+def _enum(values: tuple[str, ...], component: str, **kwargs: Any) -> fields.String:
+    """One of ``values``, written once in the spec as the named enum ``component``, so every
+    use is one type in a generated client. (A nullable enum stays inline: the component
+    would carry the ``null``.)"""
+    return fields.String(validate=validate.OneOf(values), metadata={COMPONENT: component}, **kwargs)
+
+
 def _strings(**kwargs: Any) -> fields.List[str]:
     return fields.List(fields.String(), **kwargs)
 
@@ -127,7 +134,7 @@ class CauseSchema(_Strict):
         ),
     )
     label = fields.String(required=True)
-    likelihood = fields.String(required=True, validate=validate.OneOf(LIKELIHOODS))
+    likelihood = _enum(LIKELIHOODS, "Likelihood", required=True)
     score = fields.Float(required=True, validate=validate.Range(0, 1))
     explanation = fields.String(
         required=True, metadata=_doc("Why, in terms of the person's own answers.")
@@ -139,7 +146,7 @@ class RecommendationSchema(_Strict):
     """Something to do: a referral, a precaution, a therapy or a stretch."""
 
     id = fields.String(required=True)
-    type = fields.String(required=True, validate=validate.OneOf(RECOMMENDATION_TYPES))
+    type = _enum(RECOMMENDATION_TYPES, "RecommendationType", required=True)
     label = fields.String(required=True)
     instructions = fields.String(required=True)
     dose = fields.String(
@@ -199,7 +206,7 @@ class TraceEntrySchema(_Open):
         )
 
     table = fields.String(required=True)
-    hit_policy = fields.String(required=True, validate=validate.OneOf(HIT_POLICIES))
+    hit_policy = _enum(HIT_POLICIES, "HitPolicy", required=True)
     matched = fields.List(
         fields.Nested(_TraceMatchSchema),
         required=True,
@@ -262,7 +269,7 @@ class TableDescriptionSchema(_Strict):
 
     name = fields.String(required=True)
     description = fields.String(allow_none=True)
-    hit_policy = fields.String(required=True, validate=validate.OneOf(HIT_POLICIES))
+    hit_policy = _enum(HIT_POLICIES, "HitPolicy", required=True)
     aggregation = fields.String(allow_none=True, validate=validate.OneOf(AGGREGATIONS))
     inputs = _strings(
         required=True,
@@ -282,7 +289,7 @@ class VocabularyEntrySchema(_Strict):
     label = fields.String(required=True)
     rank = fields.Integer(strict=True, validate=validate.Range(0, 4))
     seek_care = fields.String()
-    type = fields.String(validate=validate.OneOf(RECOMMENDATION_TYPES))
+    type = _enum(RECOMMENDATION_TYPES, "RecommendationType")
 
 
 class RulesetDescriptionSchema(_Strict):
@@ -314,7 +321,7 @@ class RulesetDescriptionSchema(_Strict):
 class HealthSchema(_Open):
     """``/healthz``, ``/livez``, ``/readyz`` (``application/health+json``)."""
 
-    status = fields.String(required=True, validate=validate.OneOf(HEALTH_STATUSES))
+    status = _enum(HEALTH_STATUSES, "HealthStatus", required=True)
 
 
 def _field_errors(**kwargs: Any) -> fields.Dict:
