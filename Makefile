@@ -1,12 +1,13 @@
 # popcheck: two commands on a fresh machine with only python3 and make:
 #   make run    start the service (gunicorn, deploy/gunicorn.conf.py) on 0.0.0.0:$PORT
 #   make test   install everything, lint, then the whole test suite
+#   make spec   regenerate openapi.yaml from the schemas (service/schemas, service/api/spec_paths.yaml)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format bench rules-check rules-test clean
+.PHONY: install run test lint format spec bench rules-check rules-test clean
 
 # Reinstall whenever pyproject.toml changes; the stamp records the last good install.
 $(STAMP): pyproject.toml
@@ -32,6 +33,10 @@ format: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# openapi.yaml is generated: edit service/schemas/ or service/api/spec_paths.yaml, then this.
+spec: $(STAMP)
+	$(BIN)/popcheck spec -o openapi.yaml
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from service.commands import assess, rules, serve
+from service.commands import assess, rules, serve, spec
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,7 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Triage for a back that no longer pops: serve the API, check and test rules.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (serve, rules, assess):
+    for module in (serve, rules, assess, spec):
         module.register(subparsers)
     return parser
 

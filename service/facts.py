@@ -1,7 +1,9 @@
 """The facts the rule tables can read: every request field, flattened, plus a few derived facts.
 
 ``FACTS`` declares each fact's type (the engine's static checker uses it to reject a table that
-reads an unknown fact or compares it with a literal that cannot fit). ``to_facts`` turns the
+reads an unknown fact or compares it with a literal that cannot fit). The request facts are
+read from ``AssessmentRequestSchema``, the one declaration of the request; the engine itself
+never sees marshmallow. ``to_facts`` turns the
 validated, nested request into the flat mapping the engine evaluates. A fact that is ``None`` is
 *unanswered*: the tables never treat a missing answer as a "no".
 
@@ -12,69 +14,75 @@ clinical reviewer can read it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Final
 
+from marshmallow import Schema, fields, validate
+
 from service.engine import FactSpec, FactType
+from service.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
+from service.schemas.request import AssessmentRequestSchema
 
 __all__ = ["DERIVED_SOURCES", "FACTS", "REQUEST_FIELDS", "UnknownFieldError", "to_facts"]
 
 _BOOL = FactSpec(FactType.BOOL)
 
 
-def _int(low: int, high: int) -> FactSpec:
-    return FactSpec(FactType.INT, range=(float(low), float(high)))
+def _range(field: fields.Field[Any], path: str) -> tuple[float, float]:
+    """The closed domain of a number field: its ``Range``, which the engine's gap and overlap
+    analysis needs on both ends."""
+    for validator in field.validators:
+        if isinstance(validator, validate.Range):
+            if validator.min is None or validator.max is None:
+                break
+            if not (validator.min_inclusive and validator.max_inclusive):
+                break
+            return (float(validator.min), float(validator.max))
+    raise TypeError(f"request field {path!r} needs a closed validate.Range(low, high)")
 
 
-# Request fields, in the order of the API contract. Ranges and enums mirror the contract exactly,
-# so a table cannot test a value the schema would have rejected.
-_REQUEST: dict[str, FactSpec] = {
-    "age": _int(16, 120),
-    "last_pop_minutes_ago": _int(0, 52_560_000),
-    "duration_days": _int(0, 36_500),
-    "onset": FactSpec(FactType.ENUM, values=("sudden", "gradual")),
-    "pain.level": _int(0, 10),
-    "pain.radiates_to_leg": _BOOL,
-    "pain.below_knee": _BOOL,
-    "pain.worse_at_night": _BOOL,
-    "pain.worse_with_rest": _BOOL,
-    "pain.eased_lying_down": _BOOL,
-    "neuro.numbness": _BOOL,
-    "neuro.tingling": _BOOL,
-    "neuro.leg_weakness": _BOOL,
-    "neuro.weakness_worsening": _BOOL,
-    "neuro.both_legs": _BOOL,
-    "neuro.saddle_numbness": _BOOL,
-    "neuro.bladder_or_bowel_change": _BOOL,
-    "stiffness.morning_minutes": _int(0, 1440),
-    "stiffness.improves_with_movement": _BOOL,
-    "stiffness.range_of_motion": FactSpec(
-        FactType.ENUM, values=("full", "reduced", "very_limited")
-    ),
-    "stiffness.localized": _BOOL,
-    "muscles.tight": FactSpec(
-        FactType.ENUM_LIST,
-        values=("lower_back", "upper_back", "hips", "hamstrings", "glutes", "core"),
-    ),
-    "muscles.spasm": _BOOL,
-    "lifestyle.sitting_hours_per_day": FactSpec(FactType.NUMBER, range=(0.0, 24.0)),
-    "lifestyle.active_days_per_week": _int(0, 7),
-    "lifestyle.repetitive_strain": _BOOL,
-    "lifestyle.poor_posture": _BOOL,
-    "history.recent_trauma": FactSpec(FactType.ENUM, values=("none", "minor", "major")),
-    "history.osteoporosis": _BOOL,
-    "history.osteoarthritis": _BOOL,
-    "history.disc_problem": _BOOL,
-    "history.ankylosing_spondylitis": _BOOL,
-    "history.cancer": _BOOL,
-    "history.long_term_steroids": _BOOL,
-    "history.immunosuppressed": _BOOL,
-    "history.iv_drug_use": _BOOL,
-    "systemic.fever": _BOOL,
-    "systemic.unexplained_weight_loss": _BOOL,
-}
+def _choices(field: fields.Field[Any], path: str) -> tuple[str, ...]:
+    for validator in field.validators:
+        if isinstance(validator, validate.OneOf):
+            return tuple(str(choice) for choice in validator.choices)
+    raise TypeError(f"request field {path!r} needs validate.OneOf(choices)")
+
+
+def _fact(field: fields.Field[Any], path: str) -> FactSpec:
+    """The fact a request field is, from the same field and validators that load it."""
+    if isinstance(field, StrictBoolean):
+        return _BOOL
+    if isinstance(field, StrictInteger):
+        return FactSpec(FactType.INT, range=_range(field, path))
+    if isinstance(field, StrictNumber):
+        return FactSpec(FactType.NUMBER, range=_range(field, path))
+    if isinstance(field, EnumSet):
+        return FactSpec(FactType.ENUM_LIST, values=_choices(field.inner, path))
+    if type(field) is fields.String:
+        return FactSpec(FactType.ENUM, values=_choices(field, path))
+    # A field the tables could not type (free text, a plain Integer that coerces) must be
+    # modelled here before it can be a fact, never skipped.
+    raise TypeError(f"request field {path!r}: no fact type for {type(field).__name__}")
+
+
+def _request_facts(schema: Schema, prefix: str = "") -> Iterator[tuple[str, FactSpec]]:
+    """``(dotted path, fact)`` for every leaf field of ``schema``, in declaration order."""
+    for name, field in schema.fields.items():
+        path = f"{prefix}{field.data_key or name}"
+        if isinstance(field, fields.Nested):
+            if field.many:
+                raise TypeError(f"request field {path!r}: a list of objects is not a fact")
+            yield from _request_facts(field.schema, f"{path}.")
+        else:
+            yield path, _fact(field, path)
+
+
+# Request fields, in the order of the API contract, read from the request schema itself: the
+# same ranges and enums that validate a request, so a table cannot test a value the schema
+# would have rejected, and a new schema field is a fact without a second edit.
+_REQUEST: dict[str, FactSpec] = dict(_request_facts(AssessmentRequestSchema()))
 
 _LEG_SYMPTOMS: Final = (
     "pain.radiates_to_leg",

@@ -3,16 +3,19 @@
 marshmallow's stock fields coerce: ``Integer`` takes ``"7"`` and ``2.5`` (as 2), ``Boolean``
 takes ``"yes"`` and ``1``, ``Float`` takes ``"nan"``. A triage service must not guess what a
 person meant, so these fields accept exactly what the JSON Schema types in ``openapi.yaml``
-accept and nothing else.
+accept and nothing else. ``EnumSet`` is a set of choices sent as a JSON array.
+
+``service/schemas/openapi.py`` writes each of them into ``openapi.yaml`` as that JSON Schema
+(``integer``, ``number``, ``boolean``; ``uniqueItems`` and ``maxItems`` for ``EnumSet``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from marshmallow import fields
+from marshmallow import ValidationError, fields, validate
 
 
 def _is_json_number(value: object) -> bool:
@@ -77,3 +80,32 @@ class StrictBoolean(fields.Field[bool]):
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> bool | None:
         return None if value is None else bool(value)
+
+
+def unique_items(items: list[Any]) -> None:
+    """Validator: a list's items are unique (JSON Schema ``uniqueItems``)."""
+    if len(set(items)) != len(items):
+        raise ValidationError("Items must be unique.")
+
+
+class EnumSet(fields.List[str]):
+    """A list of distinct values from ``choices`` (JSON Schema ``uniqueItems`` with ``maxItems``
+    equal to the number of choices).
+
+    A longer list cannot be unique, so it is refused whole, before any item is read: read
+    item by item, a 54 KB body of 6,000 unknown areas cost 80 ms and a 590 KB answer naming
+    each one.
+    """
+
+    def __init__(self, choices: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(
+            fields.String(validate=validate.OneOf(choices)), validate=unique_items, **kwargs
+        )
+        self.max_items = len(choices)
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> list[str | None]:
+        if isinstance(value, list) and len(value) > self.max_items:
+            raise ValidationError(f"Longer than maximum length {self.max_items}.")
+        return super()._deserialize(value, attr, data, **kwargs)

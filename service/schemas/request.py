@@ -5,16 +5,20 @@ answered" and are kept apart from ``false`` ("no"): absent keys stay absent in t
 dict and ``null`` stays ``None``, so the engine sees exactly what the person said.
 Unknown fields are errors at every level, because a misspelled red-flag field silently
 ignored would turn a "yes" into "not answered".
+
+This module is the one declaration of the request contract. ``openapi.yaml``'s request
+components are generated from it (``make spec``, through ``service/schemas/openapi.py``),
+``service/facts.py`` derives the facts the rule tables read from it, and ``fastpath.py``
+compiles its loader from it. A field's ``metadata["description"]`` is the text callers read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
-from service.schemas.fields import StrictBoolean, StrictInteger, StrictNumber
+from service.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
 
 ONSET = ("sudden", "gradual")
 RANGE_OF_MOTION = ("full", "reduced", "very_limited")
@@ -29,134 +33,135 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
-def _int(low: int, high: int, *, required: bool = False) -> StrictInteger:
+def _doc(description: str) -> dict[str, str]:
+    # The caller-facing text of a field; apispec copies it into openapi.yaml (make spec).
+    return {"description": description}
+
+
+def _int(low: int, high: int, description: str, *, required: bool = False) -> StrictInteger:
     if required:
-        return StrictInteger(required=True, validate=validate.Range(low, high))
-    return StrictInteger(allow_none=True, validate=validate.Range(low, high))
-
-
-def _number(low: float, high: float) -> StrictNumber:
-    return StrictNumber(allow_none=True, validate=validate.Range(low, high))
-
-
-def _bool() -> StrictBoolean:
-    return StrictBoolean(allow_none=True)
-
-
-def _enum(values: Sequence[str]) -> fields.String:
-    return fields.String(allow_none=True, validate=validate.OneOf(values))
-
-
-def unique_items(items: list[Any]) -> None:
-    """Validator: a list's items are unique (JSON Schema ``uniqueItems``)."""
-    if len(set(items)) != len(items):
-        raise ValidationError("Items must be unique.")
-
-
-class EnumSet(fields.List[str]):
-    """A list of distinct values from ``choices`` (JSON Schema ``uniqueItems`` with ``maxItems``
-    equal to the number of choices).
-
-    A longer list cannot be unique, so it is refused whole, before any item is read: read
-    item by item, a 54 KB body of 6,000 unknown areas cost 80 ms and a 590 KB answer naming
-    each one.
-    """
-
-    def __init__(self, choices: Sequence[str], **kwargs: Any) -> None:
-        super().__init__(
-            fields.String(validate=validate.OneOf(choices)), validate=unique_items, **kwargs
+        return StrictInteger(
+            required=True, validate=validate.Range(low, high), metadata=_doc(description)
         )
-        self.max_items = len(choices)
-
-    def _deserialize(
-        self, value: Any, attr: str | None, data: Any, **kwargs: Any
-    ) -> list[str | None]:
-        if isinstance(value, list) and len(value) > self.max_items:
-            raise ValidationError(f"Longer than maximum length {self.max_items}.")
-        return super()._deserialize(value, attr, data, **kwargs)
+    return StrictInteger(
+        allow_none=True, validate=validate.Range(low, high), metadata=_doc(description)
+    )
 
 
-def _enum_set(values: Sequence[str]) -> EnumSet:
+def _number(low: float, high: float, description: str) -> StrictNumber:
+    return StrictNumber(
+        allow_none=True, validate=validate.Range(low, high), metadata=_doc(description)
+    )
+
+
+def _bool(description: str) -> StrictBoolean:
+    return StrictBoolean(allow_none=True, metadata=_doc(description))
+
+
+def _enum(values: Sequence[str], description: str) -> fields.String:
+    return fields.String(
+        allow_none=True, validate=validate.OneOf(values), metadata=_doc(description)
+    )
+
+
+def _enum_set(values: Sequence[str], description: str) -> EnumSet:
     # An empty list is an answer ("nothing feels tight"), distinct from null.
-    return EnumSet(values, allow_none=True)
+    return EnumSet(values, allow_none=True, metadata=_doc(description))
 
 
 class PainSchema(StrictSchema):
     """``pain``: current back pain and how it behaves."""
 
-    level = _int(0, 10)
-    radiates_to_leg = _bool()
-    below_knee = _bool()
-    worse_at_night = _bool()
-    worse_with_rest = _bool()
-    eased_lying_down = _bool()
+    level = _int(0, 10, "Current back pain, 0 (none) to 10 (worst imaginable).")
+    radiates_to_leg = _bool("Pain travels into buttock or leg.")
+    below_knee = _bool("Leg pain reaches below the knee.")
+    worse_at_night = _bool("Pain at night, or pain that wakes them.")
+    worse_with_rest = _bool("Rest does not help; better with activity.")
+    eased_lying_down = _bool("Severe pain that eases only lying down.")
 
 
 class NeuroSchema(StrictSchema):
     """``neuro``: leg and saddle symptoms (the cauda equina questions live here)."""
 
-    numbness = _bool()
-    tingling = _bool()
-    leg_weakness = _bool()
-    weakness_worsening = _bool()
-    both_legs = _bool()
-    saddle_numbness = _bool()
-    bladder_or_bowel_change = _bool()
+    numbness = _bool("Numbness in leg or foot.")
+    tingling = _bool("Pins and needles in leg or foot.")
+    leg_weakness = _bool("Leg or foot weakness.")
+    weakness_worsening = _bool("Weakness getting worse.")
+    both_legs = _bool("Leg symptoms in both legs.")
+    saddle_numbness = _bool("Numbness around genitals, buttocks or inner thighs.")
+    bladder_or_bowel_change = _bool("New trouble passing or holding urine or stool.")
 
 
 class StiffnessSchema(StrictSchema):
     """``stiffness``: morning stiffness, range of motion, a stuck spot."""
 
-    morning_minutes = _int(0, 1440)
-    improves_with_movement = _bool()
-    range_of_motion = _enum(RANGE_OF_MOTION)
-    localized = _bool()
+    morning_minutes = _int(0, 1440, "Morning stiffness duration.")
+    improves_with_movement = _bool("Stiffness and pain ease with exercise.")
+    range_of_motion = _enum(RANGE_OF_MOTION, "How far they can bend and twist.")
+    localized = _bool("One specific spot feels stuck.")
 
 
 class MusclesSchema(StrictSchema):
     """``muscles``: which areas feel tight, and spasm."""
 
-    tight = _enum_set(TIGHT_MUSCLES)
-    spasm = _bool()
+    tight = _enum_set(
+        TIGHT_MUSCLES,
+        "Areas that feel tight. `[]` means none (an answer); `null` means not answered.",
+    )
+    spasm = _bool("Muscle spasm.")
 
 
 class LifestyleSchema(StrictSchema):
     """``lifestyle``: sitting, activity, strain and posture."""
 
-    sitting_hours_per_day = _number(0, 24)
-    active_days_per_week = _int(0, 7)
-    repetitive_strain = _bool()
-    poor_posture = _bool()
+    sitting_hours_per_day = _number(0, 24, "Hours sitting on a typical day.")
+    active_days_per_week = _int(0, 7, "Days with 30 or more minutes of activity.")
+    repetitive_strain = _bool("Repetitive lifting, bending or twisting.")
+    poor_posture = _bool("Long periods hunched or slumped.")
 
 
 class HistorySchema(StrictSchema):
     """``history``: trauma and conditions that change what is safe or likely."""
 
-    recent_trauma = _enum(RECENT_TRAUMA)
-    osteoporosis = _bool()
-    osteoarthritis = _bool()
-    disc_problem = _bool()
-    ankylosing_spondylitis = _bool()
-    cancer = _bool()
-    long_term_steroids = _bool()
-    immunosuppressed = _bool()
-    iv_drug_use = _bool()
+    recent_trauma = _enum(
+        RECENT_TRAUMA,
+        "In recent weeks: `minor` (fall from standing, lifting strain) or `major` (road "
+        "accident, fall from height).",
+    )
+    osteoporosis = _bool("Known osteoporosis (thin or weak bones).")
+    osteoarthritis = _bool("Known osteoarthritis of the spine.")
+    disc_problem = _bool("Known bulging or herniated disc.")
+    ankylosing_spondylitis = _bool("Known ankylosing spondylitis (axial spondyloarthritis).")
+    cancer = _bool("Any past cancer.")
+    long_term_steroids = _bool("Months of oral corticosteroids.")
+    immunosuppressed = _bool("Less able to fight infection (illness or treatment).")
+    iv_drug_use = _bool("Has injected drugs.")
 
 
 class SystemicSchema(StrictSchema):
     """``systemic``: whole-body signs."""
 
-    fever = _bool()
-    unexplained_weight_loss = _bool()
+    fever = _bool("Fever now or recently.")
+    unexplained_weight_loss = _bool("Weight loss without trying.")
 
 
 class AssessmentRequestSchema(StrictSchema):
     """The whole request. Loads into a plain nested dict for ``Assessor.assess``."""
 
-    age = _int(16, 120, required=True)
-    last_pop_minutes_ago = _int(0, 52_560_000)
-    duration_days = _int(0, 36_500)
-    onset = _enum(ONSET)
+    class Meta(StrictSchema.Meta):
+        description = (
+            "One person's answers. Only `age` is required. Absent or `null` means not "
+            'answered; `false` means "no".'
+        )
+
+    age = _int(16, 120, "Years. Guidance covers 16 and over; younger is 422.", required=True)
+    last_pop_minutes_ago = _int(
+        0, 52_560_000, "Minutes since the back last popped (up to 100 years)."
+    )
+    duration_days = _int(
+        0, 36_500, "How long the current problem (no pop, stiffness or pain) has lasted."
+    )
+    onset = _enum(ONSET, "How the current problem began.")
     pain = fields.Nested(PainSchema, allow_none=True)
     neuro = fields.Nested(NeuroSchema, allow_none=True)
     stiffness = fields.Nested(StiffnessSchema, allow_none=True)

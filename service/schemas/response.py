@@ -1,107 +1,267 @@
-"""``Assessment`` (the body of ``POST /assess``) and ``RulesetDescription`` (``GET /rules``).
+"""The response bodies: ``Assessment`` (``POST /assess``), ``RulesetDescription``
+(``GET /rules``), ``Health`` (the probes) and ``Problem`` / ``ValidationProblem`` (every error).
 
-The pipeline builds plain dicts; these schemas describe them, field by field, as
-``openapi.yaml`` does. The tests load every real response through them (``unknown = RAISE``),
-so a field the pipeline adds or drops without updating the contract fails there. They are
-not run per request: ``Assessor.assess`` already builds exactly this shape, and a second
-pass would cost more than the rest of the request (see the performance goals in issue 6).
+These schemas are the one declaration of what the service answers: ``openapi.yaml``'s response
+components are generated from them (``make spec``, at start-up for ``GET /openapi.yaml``), and
+a field's ``metadata["description"]`` is the text callers read. The pipeline builds plain dicts;
+the tests load every real response through these schemas (``unknown = RAISE`` where the
+contract closes the object), so a field the pipeline adds or drops without a change here fails
+there. They are not run per request: ``Assessor.assess`` already builds exactly this shape, and
+a second pass would cost more than the rest of the request (see the performance goals in
+issue 6).
+
+Names follow the components: ``FooSchema`` is ``#/components/schemas/Foo``. A schema whose
+name starts with ``_`` is written inline where it is used instead (see
+``service/schemas/openapi.py``), as are the trace's small item objects.
 """
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from typing import Any
+
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+
+from service.schemas.openapi import COMPONENT
 
 URGENCY_LEVELS = ("self_care", "routine", "soon", "urgent", "emergency")
 LIKELIHOODS = ("likely", "possible")
 RECOMMENDATION_TYPES = ("referral", "precaution", "therapy", "stretch")
 HIT_POLICIES = ("UNIQUE", "ANY", "FIRST", "PRIORITY", "COLLECT", "RULE ORDER")
 AGGREGATIONS = ("SUM", "MIN", "MAX", "COUNT")
+HEALTH_STATUSES = ("pass", "fail")
 
 _DIGEST = validate.Regexp(r"^sha256:[0-9a-f]{64}$")
+_VERSION = "Semantic version of the ruleset."
+
+
+def _doc(description: str, **more: Any) -> dict[str, Any]:
+    """Field metadata: the caller-facing description (and e.g. a ``COMPONENT`` name)."""
+    return {"description": description, **more}
+
+
+def _enum(values: tuple[str, ...], component: str, **kwargs: Any) -> fields.String:
+    """One of ``values``, written once in the spec as the named enum ``component``, so every
+    use is one type in a generated client. (A nullable enum stays inline: the component
+    would carry the ``null``.)"""
+    return fields.String(validate=validate.OneOf(values), metadata={COMPONENT: component}, **kwargs)
+
+
+def _strings(**kwargs: Any) -> fields.List[str]:
+    return fields.List(fields.String(), **kwargs)
 
 
 class _Strict(Schema):
+    """An object the contract closes: unknown members are a contract break."""
+
     class Meta:
         unknown = RAISE
+
+
+class _Open(Schema):
+    """An object the contract leaves open: a caller must ignore members it does not know
+    (problem details' extension members, health details, a trace that grows between
+    ruleset versions)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+# ---------------------------------------------------------------- POST /assess
 
 
 class RulesetRefSchema(_Strict):
     """Which rules produced an assessment."""
 
     name = fields.String(required=True)
-    version = fields.String(required=True)
-    digest = fields.String(required=True, validate=_DIGEST)
+    version = fields.String(required=True, metadata=_doc(_VERSION))
+    digest = fields.String(
+        required=True,
+        validate=_DIGEST,
+        metadata=_doc("`sha256:` over the rule files; any edit changes it."),
+    )
 
 
 class UrgencySchema(_Strict):
     """The one urgency level, with what to do and why."""
 
-    level = fields.String(required=True, validate=validate.OneOf(URGENCY_LEVELS))
-    rank = fields.Integer(required=True, strict=True, validate=validate.Range(0, 4))
-    seek_care = fields.String(required=True)
-    reasons = fields.List(fields.String(), required=True)
-    rule = fields.String(required=True)
+    level = fields.String(
+        required=True,
+        validate=validate.OneOf(URGENCY_LEVELS),
+        metadata=_doc(
+            "Lowest first: `self_care`; `routine` (see a GP or physiotherapist within weeks); "
+            "`soon` (within days); `urgent` (same day, within 24 h); `emergency` (now).",
+            # Named, because clients switch on it: one enum type shared by every use.
+            **{COMPONENT: "UrgencyLevel"},
+        ),
+    )
+    rank = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(0, 4),
+        metadata=_doc("Position of `level`, 0 (`self_care`) to 4 (`emergency`)."),
+    )
+    seek_care = fields.String(required=True, metadata=_doc("What to do and how soon, in words."))
+    reasons = _strings(
+        required=True, metadata=_doc("Why this level, in terms of the person's answers.")
+    )
+    rule = fields.String(required=True, metadata=_doc("Id of the rule that set the level."))
 
 
 class RedFlagSchema(_Strict):
     """A serious pattern found, with the request fields that triggered it."""
 
-    id = fields.String(required=True)
+    id = fields.String(
+        required=True,
+        metadata=_doc(
+            "`cauda_equina`, `neurological_deficit`, `fracture`, `infection`, `malignancy` "
+            "(more may be added)."
+        ),
+    )
     label = fields.String(required=True)
-    evidence = fields.List(fields.String(), required=True)
+    evidence = _strings(required=True, metadata=_doc("Request field paths that triggered it."))
 
 
 class CauseSchema(_Strict):
     """A likely or possible cause, explained in terms of the person's answers."""
 
-    id = fields.String(required=True)
+    id = fields.String(
+        required=True,
+        metadata=_doc(
+            "`refractory_period`, `muscle_guarding`, `reduced_flexibility`, "
+            "`joint_restriction`, `facet_osteoarthritis`, `disc_problem`, "
+            "`nerve_root_irritation`, `inflammatory_back_pain`, `osteoporosis` "
+            "(more may be added)."
+        ),
+    )
     label = fields.String(required=True)
-    likelihood = fields.String(required=True, validate=validate.OneOf(LIKELIHOODS))
+    likelihood = _enum(LIKELIHOODS, "Likelihood", required=True)
     score = fields.Float(required=True, validate=validate.Range(0, 1))
-    explanation = fields.String(required=True)
-    evidence = fields.List(fields.String(), required=True)
+    explanation = fields.String(
+        required=True, metadata=_doc("Why, in terms of the person's own answers.")
+    )
+    evidence = _strings(required=True)
 
 
 class RecommendationSchema(_Strict):
     """Something to do: a referral, a precaution, a therapy or a stretch."""
 
     id = fields.String(required=True)
-    type = fields.String(required=True, validate=validate.OneOf(RECOMMENDATION_TYPES))
+    type = _enum(RECOMMENDATION_TYPES, "RecommendationType", required=True)
     label = fields.String(required=True)
     instructions = fields.String(required=True)
-    dose = fields.String(required=True, allow_none=True)
-    reason = fields.String(required=True)
+    dose = fields.String(
+        required=True,
+        allow_none=True,
+        metadata=_doc(
+            "Reps, holds and times a day, for stretches and therapies; otherwise `null`."
+        ),
+    )
+    reason = fields.String(required=True, metadata=_doc("Why it is recommended for this person."))
 
 
 class QuestionSchema(_Strict):
     """An unanswered field whose answer could raise the urgency."""
 
-    field = fields.String(required=True)
+    field = fields.String(
+        required=True,
+        metadata=_doc("The request field path to answer, e.g. `neuro.saddle_numbness`."),
+    )
     text = fields.String(required=True)
 
 
-class WarningSchema(_Strict):
-    """Answers that contradict each other."""
+class ContradictionWarningSchema(_Strict):
+    """Answers that contradict each other. (Not ``Warning``: that name is a built-in type in
+    several languages clients are generated in.)"""
 
     code = fields.String(required=True)
     message = fields.String(required=True)
     # "fields" would shadow Schema.fields; the JSON name stays "fields".
-    field_paths = fields.List(fields.String(), required=True, data_key="fields")
+    field_paths = _strings(required=True, data_key="fields")
+
+
+class _TraceMatchSchema(_Open):
+    rule = fields.String(required=True)
+    outputs = fields.Dict()
+
+
+class _TracePartialSchema(_Open):
+    rule = fields.String(required=True)
+    missing = _strings(required=True)
+
+
+class _TraceNearMissSchema(_Open):
+    rule = fields.String(required=True)
+    failed = fields.String()
+    test = fields.String()
+    missing = _strings()
+
+
+class TraceEntrySchema(_Open):
+    """One table's evaluation, for ``?explain=true``."""
+
+    class Meta(_Open.Meta):
+        description = (
+            "One decision table's evaluation. For reading and debugging; its detail may grow "
+            "between ruleset versions, so do not build logic on it."
+        )
+
+    table = fields.String(required=True)
+    hit_policy = _enum(HIT_POLICIES, "HitPolicy", required=True)
+    matched = fields.List(
+        fields.Nested(_TraceMatchSchema),
+        required=True,
+        metadata=_doc("The rules that matched, with what they produced."),
+    )
+    # "partial" would shadow Schema.partial; the JSON name stays "partial".
+    partial_matches = fields.List(
+        fields.Nested(_TracePartialSchema),
+        data_key="partial",
+        metadata=_doc("Rules whose answered conditions hold but that also need unanswered fields."),
+    )
+    near_misses = fields.List(
+        fields.Nested(_TraceNearMissSchema),
+        metadata=_doc("Rules that failed on exactly one answered condition, naming it."),
+    )
+    # Any JSON value, null included.
+    value = fields.Raw(
+        allow_none=True, metadata=_doc("What the table passes on to tables that read it.")
+    )
 
 
 class AssessmentSchema(_Strict):
     """The whole ``POST /assess`` response."""
 
-    id = fields.UUID(required=True)
+    id = fields.UUID(required=True, metadata=_doc("This assessment."))
     ruleset = fields.Nested(RulesetRefSchema, required=True)
     urgency = fields.Nested(UrgencySchema, required=True)
     red_flags = fields.List(fields.Nested(RedFlagSchema), required=True)
-    causes = fields.List(fields.Nested(CauseSchema), required=True)
+    causes = fields.List(
+        fields.Nested(CauseSchema), required=True, metadata=_doc("Most likely first.")
+    )
     recommendations = fields.List(fields.Nested(RecommendationSchema), required=True)
-    questions = fields.List(fields.Nested(QuestionSchema), required=True)
-    warnings = fields.List(fields.Nested(WarningSchema), required=True)
-    disclaimer = fields.String(required=True)
-    trace = fields.List(fields.Dict())
+    questions = fields.List(
+        fields.Nested(QuestionSchema),
+        required=True,
+        metadata=_doc("Unanswered fields whose answer could raise the urgency."),
+    )
+    warnings = fields.List(
+        fields.Nested(ContradictionWarningSchema),
+        required=True,
+        metadata=_doc(
+            "Answers that contradict each other. A warning never raises or lowers urgency "
+            "on its own."
+        ),
+    )
+    disclaimer = fields.String(
+        required=True, metadata=_doc("Not a diagnosis; seek care when worried.")
+    )
+    trace = fields.List(
+        fields.Nested(TraceEntrySchema),
+        metadata=_doc("Only with `explain=true`. Each table evaluated, in evaluation order."),
+    )
+
+
+# ---------------------------------------------------------------- GET /rules
 
 
 class TableDescriptionSchema(_Strict):
@@ -109,10 +269,15 @@ class TableDescriptionSchema(_Strict):
 
     name = fields.String(required=True)
     description = fields.String(allow_none=True)
-    hit_policy = fields.String(required=True, validate=validate.OneOf(HIT_POLICIES))
+    hit_policy = _enum(HIT_POLICIES, "HitPolicy", required=True)
     aggregation = fields.String(allow_none=True, validate=validate.OneOf(AGGREGATIONS))
-    inputs = fields.List(fields.String(), required=True)
-    outputs = fields.List(fields.String(), required=True)
+    inputs = _strings(
+        required=True,
+        metadata=_doc(
+            "Facts the table reads (request field paths, derived facts, `<table>.<output>`)."
+        ),
+    )
+    outputs = _strings(required=True)
     rule_count = fields.Integer(required=True, strict=True, validate=validate.Range(0))
 
 
@@ -124,18 +289,81 @@ class VocabularyEntrySchema(_Strict):
     label = fields.String(required=True)
     rank = fields.Integer(strict=True, validate=validate.Range(0, 4))
     seek_care = fields.String()
-    type = fields.String(validate=validate.OneOf(RECOMMENDATION_TYPES))
+    type = _enum(RECOMMENDATION_TYPES, "RecommendationType")
 
 
 class RulesetDescriptionSchema(_Strict):
     """The ``GET /rules`` body."""
 
     name = fields.String(required=True)
-    version = fields.String(required=True)
+    version = fields.String(required=True, metadata=_doc(_VERSION))
     digest = fields.String(required=True, validate=_DIGEST)
-    tables = fields.List(fields.Nested(TableDescriptionSchema), required=True)
+    tables = fields.List(
+        fields.Nested(TableDescriptionSchema),
+        required=True,
+        metadata=_doc("In evaluation (dependency) order."),
+    )
     vocabulary = fields.Dict(
         keys=fields.String(),
         values=fields.List(fields.Nested(VocabularyEntrySchema)),
         required=True,
+        metadata=_doc(
+            "Every id the service can return, by kind (`urgency`, `red_flags`, `causes`, "
+            "`likelihood`, `recommendations`, `warnings`, `questions`), with its label. "
+            "Urgency levels also carry `rank` and `seek_care`; recommendations their `type`."
+        ),
     )
+
+
+# ---------------------------------------------------------------- probes and errors
+
+
+class HealthSchema(_Open):
+    """``/healthz``, ``/livez``, ``/readyz`` (``application/health+json``)."""
+
+    status = _enum(HEALTH_STATUSES, "HealthStatus", required=True)
+
+
+def _field_errors(**kwargs: Any) -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String(), validate=validate.Length(min=1)),
+        metadata=_doc(
+            "Dotted field path (`pain.level`, `muscles.tight.2`) to its messages.",
+            **{COMPONENT: "FieldErrors"},
+        ),
+        **kwargs,
+    )
+
+
+class ProblemSchema(_Open):
+    """Every error body (RFC 9457, ``application/problem+json``)."""
+
+    class Meta(_Open.Meta):
+        description = "RFC 9457 problem details."
+
+    type = fields.String(
+        required=True,
+        metadata=_doc(
+            "`about:blank`: the status code says what kind of problem it is.",
+            format="uri-reference",
+        ),
+    )
+    title = fields.String(required=True, metadata=_doc("The HTTP status phrase."))
+    status = fields.Integer(required=True, strict=True, validate=validate.Range(400, 599))
+    detail = fields.String(
+        required=True,
+        metadata=_doc("What went wrong with this request, for a person to read."),
+    )
+    errors = _field_errors()
+
+
+class ValidationProblemSchema(ProblemSchema):
+    """The 422 body: a problem whose ``errors`` map is always there.
+
+    A schema of its own (not ``allOf`` a problem and a patch) so that client generators give
+    the 422 one type, with ``errors`` required.
+    """
+
+    status = fields.Integer(required=True, strict=True, validate=validate.Equal(422))
+    errors = _field_errors(required=True)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError, fields, validate
 
+from service.facts import FACTS, REQUEST_FIELDS
 from service.schemas import AssessmentRequestSchema, flatten_messages
 from service.schemas.request import TIGHT_MUSCLES
 
@@ -56,16 +57,26 @@ def test_booleans_reject_numbers_and_strings(value: Any) -> None:
     }
 
 
-# field path, lowest valid, highest valid
-RANGES = [
-    ("age", 16, 120),
-    ("last_pop_minutes_ago", 0, 52_560_000),
-    ("duration_days", 0, 36_500),
-    ("pain.level", 0, 10),
-    ("stiffness.morning_minutes", 0, 1440),
-    ("lifestyle.sitting_hours_per_day", 0, 24),
-    ("lifestyle.active_days_per_week", 0, 7),
-]
+def _ranges(schema: Schema, prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """``(field path, lowest valid, highest valid)`` of every field with a ``Range``."""
+    found: list[tuple[str, Any, Any]] = []
+    for name, field in schema.fields.items():
+        if isinstance(field, fields.Nested):
+            found += _ranges(field.schema, f"{prefix}{name}.")
+        for validator in field.validators:
+            if isinstance(validator, validate.Range):
+                found.append((f"{prefix}{name}", validator.min, validator.max))
+    return found
+
+
+# Read from the schema: the contract is declared there once. The tests below hold each bound
+# to its behaviour (inclusive, refused one step beyond, marshmallow's message).
+RANGES = _ranges(SCHEMA)
+
+
+def test_every_number_field_has_its_range_tested() -> None:
+    numbers = {path for path, spec in FACTS.items() if spec.range and path in REQUEST_FIELDS}
+    assert {path for path, _, _ in RANGES} == numbers
 
 
 def _at(path: str, value: Any) -> dict[str, Any]:

@@ -3,68 +3,134 @@ and derives what the tables read, never turning a missing answer into a "no"."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from marshmallow import Schema, ValidationError, fields, validate
 
-from service.engine import FactType
-from service.facts import DERIVED_SOURCES, FACTS, REQUEST_FIELDS, UnknownFieldError, to_facts
+from service.engine import FactSpec, FactType
+from service.facts import (
+    DERIVED_SOURCES,
+    FACTS,
+    REQUEST_FIELDS,
+    UnknownFieldError,
+    _request_facts,
+    to_facts,
+)
+from service.schemas import AssessmentRequestSchema
+from service.schemas.fields import StrictInteger
 
-OPENAPI = Path(__file__).resolve().parents[2] / "openapi.yaml"
+SCHEMA = AssessmentRequestSchema()
 
 
-def _spec_fields() -> dict[str, dict[str, Any]]:
-    """Every leaf field of ``AssessmentRequest`` in openapi.yaml, by dotted path."""
-    spec = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
-    schemas = spec["components"]["schemas"]
-
-    def resolve(node: dict[str, Any]) -> dict[str, Any]:
-        while "$ref" in node:
-            node = schemas[node["$ref"].rsplit("/", 1)[1]]
-        for key in ("anyOf", "oneOf"):
-            for option in node.get(key, []):
-                option = resolve(option)
-                if option.get("type") == "object" or "properties" in option:
-                    return option
-        return node
-
-    out: dict[str, dict[str, Any]] = {}
-
-    def walk(prefix: str, node: dict[str, Any]) -> None:
-        node = resolve(node)
-        if "properties" in node:
-            for name, child in node["properties"].items():
-                walk(f"{prefix}{name}" if not prefix else f"{prefix}.{name}", child)
+def _leaves(schema: Schema, prefix: str = "") -> list[str]:
+    """Every leaf field of ``schema`` by dotted path, in declaration order."""
+    paths: list[str] = []
+    for name, field in schema.fields.items():
+        if isinstance(field, fields.Nested):
+            paths += _leaves(field.schema, f"{prefix}{name}.")
         else:
-            out[prefix] = node
-
-    walk("", schemas["AssessmentRequest"])
-    return out
+            paths.append(f"{prefix}{name}")
+    return paths
 
 
-def test_facts_declare_exactly_the_request_fields_of_the_spec() -> None:
-    assert set(REQUEST_FIELDS) == set(_spec_fields())
+def _at(path: str, value: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {"age": 40}
+    head, _, tail = path.partition(".")
+    document[head] = {tail: value} if tail else value
+    return document
 
 
-@pytest.mark.parametrize("field", REQUEST_FIELDS)
-def test_fact_types_and_ranges_match_the_spec(field: str) -> None:
-    node = _spec_fields()[field]
-    spec = FACTS[field]
-    text = yaml.safe_dump(node)
+def _accepted(spec: FactSpec) -> list[Any]:
+    """Values a fact of ``spec`` may hold, its bounds included."""
     match spec.type:
-        case FactType.INT | FactType.NUMBER:
+        case FactType.INT:
             assert spec.range is not None
-            assert node.get("minimum") == spec.range[0], text
-            assert node.get("maximum") == spec.range[1], text
+            return [int(spec.range[0]), int(spec.range[1])]
+        case FactType.NUMBER:
+            assert spec.range is not None
+            return [spec.range[0], spec.range[1], sum(spec.range) / 2]
         case FactType.ENUM:
-            assert set(spec.values) <= set(node.get("enum", [])) | {None}, text
-            assert set(node.get("enum", [])) - {None} == set(spec.values), text
+            return list(spec.values)
         case FactType.ENUM_LIST:
-            assert set(node["items"]["enum"]) == set(spec.values), text
-        case FactType.BOOL:
-            assert "boolean" in str(node.get("type")), text
+            return [[], list(spec.values)]
+        case _:
+            return [True, False]
+
+
+def _refused(spec: FactSpec) -> list[Any]:
+    """Values just outside what a fact of ``spec`` may hold."""
+    match spec.type:
+        case FactType.INT:
+            assert spec.range is not None
+            return [int(spec.range[0]) - 1, int(spec.range[1]) + 1, 1.5]
+        case FactType.NUMBER:
+            assert spec.range is not None
+            return [spec.range[0] - 0.5, spec.range[1] + 0.5, True]
+        case FactType.ENUM:
+            return [f"not-{spec.values[0]}", 1]
+        case FactType.ENUM_LIST:
+            return [[f"not-{spec.values[0]}"], [spec.values[0]] * 2]
+        case _:
+            return [1, "true"]
+
+
+def test_every_request_field_is_a_fact_in_schema_order() -> None:
+    assert REQUEST_FIELDS == tuple(_leaves(SCHEMA))
+    assert list(FACTS)[: len(REQUEST_FIELDS)] == list(REQUEST_FIELDS)
+
+
+@pytest.mark.parametrize("path", REQUEST_FIELDS)
+def test_a_fact_holds_exactly_what_the_schema_accepts(path: str) -> None:
+    # A fact's type, range and values are what the tables are checked against: each must be
+    # what validation lets through, bounds included, and nothing beyond.
+    spec = FACTS[path]
+    assert spec.nullable
+    for value in _accepted(spec):
+        facts = to_facts(SCHEMA.load(_at(path, value)))
+        assert facts[path] == value, (path, value)
+    for value in _refused(spec):
+        with pytest.raises(ValidationError):
+            SCHEMA.load(_at(path, value))
+
+
+def test_each_kind_of_field_gives_its_fact_type() -> None:
+    assert FACTS["age"] == FactSpec(FactType.INT, range=(16.0, 120.0))
+    assert FACTS["lifestyle.sitting_hours_per_day"].type is FactType.NUMBER
+    assert FACTS["neuro.saddle_numbness"] == FactSpec(FactType.BOOL)
+    assert FACTS["onset"] == FactSpec(FactType.ENUM, values=("sudden", "gradual"))
+    assert FACTS["muscles.tight"].type is FactType.ENUM_LIST
+
+
+class _FreeText(Schema):
+    note = fields.String(allow_none=True)
+
+
+class _HalfOpen(Schema):
+    count = StrictInteger(allow_none=True, validate=validate.Range(0))
+
+
+class _CoercingInteger(Schema):
+    count = fields.Integer(allow_none=True, validate=validate.Range(0, 9))
+
+
+class _ListOfObjects(Schema):
+    items = fields.Nested(_FreeText, many=True)
+
+
+@pytest.mark.parametrize(
+    ("schema", "path"),
+    [
+        (_FreeText, "note"),
+        (_HalfOpen, "count"),
+        (_CoercingInteger, "count"),
+        (_ListOfObjects, "items"),
+    ],
+)
+def test_a_field_the_tables_cannot_type_stops_the_import(schema: type[Schema], path: str) -> None:
+    # Never skipped: a request field that is no fact would be refused by to_facts at run time.
+    with pytest.raises(TypeError, match=repr(path)):
+        list(_request_facts(schema()))
 
 
 def test_derived_facts_name_their_request_sources() -> None:
