@@ -23,13 +23,13 @@ run: $(STAMP)
 	$(BIN)/popcheck serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check service tests bench
-	$(BIN)/ruff format --check service tests bench
+	$(BIN)/ruff check service deploy tests bench
+	$(BIN)/ruff format --check service deploy tests bench
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format service tests bench
-	$(BIN)/ruff check --fix service tests bench
+	$(BIN)/ruff format service deploy tests bench
+	$(BIN)/ruff check --fix service deploy tests bench
 
 test: lint
 	$(BIN)/python -m pytest

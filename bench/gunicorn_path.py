@@ -4,12 +4,12 @@
 bare app's, while ``bench/inprocess.py`` (Flask's test client) accounts for about 85 of them.
 This runs the same code a sync worker runs for one request, minus the kernel: gunicorn's
 parser on a socket stand-in, the WSGI environ, the app, the response write and the access
-log, under ``deploy/gunicorn.conf.py`` (its patches, its logger class) and with
+log, under ``deploy/gunicorn.conf.py`` (its settings, its logger class) and with
 multiprocess metrics, as in a worker. Each stage's median per request shows which part of
 the gap the app itself makes and which the rest of the path.
 
 It runs in a child process: ``PROMETHEUS_MULTIPROC_DIR`` must be set before
-prometheus-client is first imported, and the configuration patches gunicorn's classes.
+prometheus-client is first imported.
 Figures are printed, never asserted. Run alone: ``python -m bench.gunicorn_path``.
 """
 

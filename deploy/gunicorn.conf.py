@@ -9,63 +9,25 @@ override anything here.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import os
 import sys
 from types import TracebackType
 from typing import Any
 
-from gunicorn import util as gunicorn_util
-from gunicorn.http import wsgi as gunicorn_wsgi
-
-from service.api.errors import PROBLEM_JSON, problem_body
-from service.api.headers import SECURITY_HEADERS
 from service.observability import metrics
 from service.observability.jsonlog import gunicorn_logconfig
 
-# gunicorn writes "Server: gunicorn" itself (no setting turns it off); naming the server helps
-# only someone probing for known holes, so the header is dropped. gunicorn is pinned, and
-# tests/deploy checks that responses carry no Server header.
-_default_headers = gunicorn_wsgi.Response.default_headers
-
-
-def _default_headers_without_server(self: Any) -> list[str]:
-    return [line for line in _default_headers(self) if not line.startswith("Server:")]
-
-
-gunicorn_wsgi.Response.default_headers = _default_headers_without_server
-
-# gunicorn answers what its parser refuses (a request line or headers too long, broken
-# framing) with its own HTML page that echoes the offending input. Calling apps get the same
-# problem+json as from the app instead, with a fixed detail per status: the refused input
-# could carry anything, so none of it is repeated.
-_REFUSAL_DETAILS = {
-    400: "The request is not valid HTTP/1.1.",
-    403: "The request is forbidden.",
-    414: "The request line (method and URL) is too long.",
-    417: "The Expect header holds an expectation the server does not support.",
-    431: "The request has too many headers, or a header is too large.",
-    500: "The server could not complete the request. The error has been logged.",
-}
-
-
-def write_problem(sock: Any, status_int: int, reason: str, mesg: str) -> None:
-    """gunicorn's ``util.write_error``, writing an RFC 9457 document instead of HTML."""
-    detail = _REFUSAL_DETAILS.get(status_int, reason)
-    body = json.dumps(problem_body(status_int, detail)).encode()
-    head = [
-        f"HTTP/1.1 {status_int} {reason}",
-        "Connection: close",
-        f"Content-Type: {PROBLEM_JSON}",
-        f"Content-Length: {len(body)}",
-        "Cache-Control: no-store",
-        *(f"{name}: {value}" for name, value in SECURITY_HEADERS.items()),
-    ]
-    gunicorn_util.write_nonblock(sock, ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
-
-
-gunicorn_util.write_error = write_problem
+# Only gunicorn's settings and hooks are used here, none of its internals is patched. Two of
+# gunicorn's own behaviours therefore stay, because no setting changes them and a WSGI
+# middleware cannot reach them (README: the errors under "Endpoints", and "Running it"):
+# - every answer from the app carries "Server: gunicorn" (the name, no version): gunicorn
+#   writes it ahead of the app's headers and has no setting to drop or replace it;
+# - what gunicorn's parser refuses before the app is called (a request line or headers too
+#   long, broken framing: 400, 414, 431; 417 and 501 for an Expect or Transfer-Encoding it
+#   does not support) gets gunicorn's own small text/html error page, not the app's
+#   problem+json; it may repeat, HTML-escaped, part of the refused request line or headers.
+#   Anything the app itself answers is problem+json as documented.
 
 
 def _log_uncaught(

@@ -42,8 +42,8 @@ def register_security_headers(app: Flask, no_store: Iterable[str] = ()) -> None:
         for name, lowered, value in _HEADERS_TO_ADD:
             if lowered not in present:
                 headers.add(name, value)
-        # The app never advertises a server or version; gunicorn's own header is removed in
-        # the gunicorn configuration.
+        # The app never advertises a server or version. (gunicorn still writes its own
+        # "Server: gunicorn" ahead of these headers: no setting of gunicorn drops it.)
         if "server" in present:
             del headers["Server"]
         return response

@@ -2,10 +2,11 @@
 
 In production ``popcheck serve`` sets ``PROMETHEUS_MULTIPROC_DIR`` before gunicorn starts, so
 prometheus-client (which reads it when first imported) keeps every value in per-process files
-and each scrape sums them with a fresh ``MultiProcessCollector``. The gunicorn hooks in
-``deploy/gunicorn.conf.py`` wipe that directory at start-up and mark dead workers, which keeps
-the sums exact across restarts and worker recycling. Without the variable (unit tests, a bare
-``flask run``) the default in-process registry is used.
+and each scrape sums them into a fresh registry (``MultiProcessCollector.merge``). The gunicorn
+hooks in ``deploy/gunicorn.conf.py`` wipe that directory at start-up and mark dead workers,
+which keeps the sums exact across restarts and worker recycling. Without the variable (unit
+tests, a bare ``flask run``) the default in-process registry is used. Only prometheus-client's
+public API is used (metrics, ``labels()`` children and their ``inc``/``observe``/``set``).
 
 Labels are bounded by construction: routes are URL rule templates (or ``UNMATCHED_ROUTE``),
 urgencies, flags and rule ids come from the loaded ruleset, and statuses are HTTP codes.
@@ -13,7 +14,6 @@ urgencies, flags and rule ids come from the loaded ruleset, and statuses are HTT
 
 from __future__ import annotations
 
-import bisect
 import collections
 import glob
 import itertools
@@ -34,34 +34,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
-    values,
 )
-
-# In multiprocess mode every write checks ``os.getpid()`` (a system call) to notice a fork;
-# a request writes five or six values. The pid is kept here instead, refreshed in the child of
-# every ``os.fork`` (gunicorn forks its workers with it), and prometheus-client is given it as
-# its documented ``process_identifier``. This must happen before the first metric is built,
-# so it is done here, above the only metrics popcheck defines. With the direct writes below,
-# a gunicorn worker spends about 13 µs less CPU per assessment (Nov 2026, 1 worker under
-# wrk, side by side: 492 -> 477 and 488 -> 475 µs), more than in-process timing suggests:
-# a system call costs more in a busy worker than in a tight loop.
-_pid = [os.getpid()]
-
-
-def _refresh_pid() -> None:
-    _pid[0] = os.getpid()
-
-
-def _current_pid() -> int:
-    return _pid[0]
-
-
-os.register_at_fork(after_in_child=_refresh_pid)
-if getattr(values.ValueClass, "_multiprocess", False) and not getattr(
-    values.ValueClass, "_popcheck_pid", False
-):
-    values.ValueClass = values.MultiProcessValue(_current_pid)  # type: ignore[no-untyped-call]
-    values.ValueClass._popcheck_pid = True
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -136,19 +109,14 @@ RULESET_INFO = Gauge(
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 OTHER_METHOD = "OTHER"
 
-# Child lookups cached per label tuple: ``labels()`` takes a lock and rebuilds the key on
-# every call, which is most of the cost of counting a request. What is cached is the value
-# each child writes to (``_value``; a histogram's ``_sum`` and ``_buckets``): ``inc`` and
-# ``observe`` only check that the child is labelled and the amount is not negative, which
-# holds for every write below, then call these in turn. Skipping those calls saves about
-# 1.5 µs per request (five writes, timed in-process). ``tests/deploy/test_metrics_values.py``
-# holds the exposition to what the public calls produce.
-# A request's values: its counter's, its duration histogram's sum and buckets, and the
-# buckets' upper bounds.
-_RequestSeries = tuple[Any, Any, list[Any], list[float]]
-_request_children: dict[tuple[str, str, int], _RequestSeries] = {}
-_urgency_children: dict[str, Any] = {}
-_flag_children: dict[str, Any] = {}
+# ``labels()`` takes a lock and rebuilds its key on every call, so each child is looked up
+# once per label set and kept here, keyed by what the caller has at hand; label values are
+# bounded (see above), so these stay small. Only the children's public ``inc``/``observe`` are
+# called. In multiprocess mode prometheus-client notices a fork by itself (each write checks
+# the pid), so children kept here before gunicorn forks write to the worker's own files.
+_request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+_urgency_children: dict[str, Counter] = {}
+_flag_children: dict[str, Counter] = {}
 
 
 def multiprocess_dir() -> str | None:
@@ -158,36 +126,29 @@ def multiprocess_dir() -> str | None:
 
 def record_request(method: str, route: str, status: int, seconds: float) -> None:
     """Count one answered request and its duration; ``route`` must be a template."""
-    series = _request_children.get((method, route, status))
-    if series is None:
-        series = _request_children_for(method, route, status)
-    count, total, buckets, bounds = series
-    count.inc(1)
-    # ``Histogram.observe``: the sum, then the first bucket whose bound is at least
-    # ``seconds`` (the last bound is +Inf). A NaN is in no bucket there, and here.
-    total.inc(seconds)
-    if seconds == seconds:
-        buckets[bisect.bisect_left(bounds, seconds)].inc(1)
+    children = _request_children.get((method, route, status))
+    if children is None:
+        children = _request_children_for(method, route, status)
+    requests, duration = children
+    requests.inc()
+    duration.observe(seconds)
     if status == 422:
         (_validation_errors or init_process_metrics()).inc()
 
 
-def _request_children_for(method: str, route: str, status: int) -> _RequestSeries:
-    # Looked up by what the hook has at hand (the int status, the method as sent), so a
-    # request costs one dict lookup; the labels are worked out here, once per combination.
+def _request_children_for(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    # Keyed by what the hook has at hand (the int status, the method as sent), so a request
+    # costs one dict lookup; the labels are worked out here, once per combination.
     labelled = method if method in KNOWN_METHODS else OTHER_METHOD
-    histogram = HTTP_DURATION.labels(labelled, route)
-    series = (
-        HTTP_REQUESTS.labels(labelled, route, str(status))._value,
-        histogram._sum,
-        histogram._buckets,
-        histogram._upper_bounds,
+    children = (
+        HTTP_REQUESTS.labels(labelled, route, str(status)),
+        HTTP_DURATION.labels(labelled, route),
     )
     if method not in KNOWN_METHODS:
         # An invented method is counted, but not remembered: a client sending thousands of
         # them must not grow this cache.
-        return series
-    return _request_children.setdefault((method, route, status), series)
+        return children
+    return _request_children.setdefault((method, route, status), children)
 
 
 def init_process_metrics() -> Counter:
@@ -211,14 +172,14 @@ def record_assessment(
     level = str(assessment["urgency"]["level"])
     counter = _urgency_children.get(level)
     if counter is None:
-        counter = _urgency_children.setdefault(level, ASSESSMENTS.labels(level)._value)
-    counter.inc(1)
+        counter = _urgency_children.setdefault(level, ASSESSMENTS.labels(level))
+    counter.inc()
     for flag in assessment.get("red_flags", ()):
         flag_id = str(flag["id"])
         flag_counter = _flag_children.get(flag_id)
         if flag_counter is None:
-            flag_counter = _flag_children.setdefault(flag_id, RED_FLAGS.labels(flag_id)._value)
-        flag_counter.inc(1)
+            flag_counter = _flag_children.setdefault(flag_id, RED_FLAGS.labels(flag_id))
+        flag_counter.inc()
     _rule_hits.add(fired_rules)
 
 
@@ -288,23 +249,28 @@ def set_ruleset_info(name: str, version: str, digest: str) -> None:
     RULESET_INFO.labels(name, version, digest).set(1)
 
 
-class _SettledFilesCollector(multiprocess.MultiProcessCollector):
-    """``MultiProcessCollector`` that skips value files a worker is creating at this moment.
+class _SettledFilesCollector:
+    """prometheus-client's ``MultiProcessCollector``, skipping value files a worker is
+    creating at this moment.
 
     prometheus-client creates a worker's file empty and only then sizes it; a scrape that
     reads it in between fails on the missing header (seen as a 500 on /metrics while workers
     were being recycled). An empty file holds no values yet, so skipping it loses nothing.
+    The files are merged by the collector's public ``merge``, as its own ``collect`` does.
     """
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
 
     def collect(self) -> Iterable[Any]:
         files = []
-        for name in glob.glob(os.path.join(self._path, "*.db")):
+        for name in glob.glob(os.path.join(self.directory, "*.db")):
             try:
                 if os.path.getsize(name) > 0:
                     files.append(name)
             except FileNotFoundError:  # a dead worker's live gauge, removed since the glob
                 continue
-        return self.merge(files, accumulate=True)  # type: ignore[no-untyped-call,no-any-return]
+        return multiprocess.MultiProcessCollector.merge(files, accumulate=True)  # type: ignore[no-untyped-call,no-any-return]
 
 
 def render() -> tuple[bytes, str]:
@@ -315,7 +281,7 @@ def render() -> tuple[bytes, str]:
     if directory is None:
         return generate_latest(REGISTRY), CONTENT_TYPE
     registry = CollectorRegistry()
-    _SettledFilesCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    registry.register(_SettledFilesCollector(directory))
     return generate_latest(registry), CONTENT_TYPE
 
 

@@ -154,7 +154,7 @@ def _field_checks(name: str, field: fields.Field[Any], source: _Source) -> Itera
 def _compile_schema(schema: Schema, source: _Source) -> Loader:
     if schema.unknown != RAISE:
         raise TypeError(f"fast path needs unknown = RAISE on {type(schema).__name__}")
-    if schema._hooks and any(schema._hooks.values()):
+    if any(type(schema).resolve_hooks().values()):
         raise TypeError(f"fast path cannot run hooks of {type(schema).__name__}")
     body: list[str] = []
     # Declaration order, as marshmallow builds its result.

@@ -23,17 +23,23 @@ def send(client: FlaskClient, case: Hostile) -> tuple[int, str, dict[str, str], 
 
 
 def check_answer(
-    case: Hostile, status: int, mimetype: str, headers: dict[str, str], body: bytes
+    case: Hostile,
+    status: int,
+    mimetype: str,
+    headers: dict[str, str],
+    body: bytes,
+    server: str | None = None,
 ) -> None:
-    """The one oracle both transports use."""
+    """The one oracle both transports use; ``server`` is the ``Server`` header expected (the
+    app sets none; gunicorn writes its own name, and no setting turns that off)."""
     assert status == case.status, body[:500]
-    # Every answer the app writes, error or not, carries the security headers and an id,
-    # and names no server; anything answered by the assess view (not 404 or 405, which are
-    # decided before a view is chosen) is health data and never cached.
+    # Every answer the app writes, error or not, carries the security headers and an id;
+    # anything answered by the assess view (not 404 or 405, which are decided before a view
+    # is chosen) is health data and never cached.
     assert headers.get("X-Content-Type-Options") == "nosniff"
     assert "frame-ancestors 'none'" in headers.get("Content-Security-Policy", "")
     assert 0 < len(headers.get("X-Request-ID", "")) <= 128
-    assert "Server" not in headers
+    assert headers.get("Server") == server
     if case.status not in (404, 405):
         assert headers.get("Cache-Control") == "no-store"
     if case.status == 200:
