@@ -24,15 +24,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.engine.model import (
+    Compare,
     CompiledRule,
     FactType,
     InputDef,
+    Literals,
     Match,
     PartialMatch,
     Predicate,
+    Range,
     TableResult,
+    UnaryTest,
 )
-from service.engine.unary import Compare, Literals, Range, UnaryTest
 
 #: (matches, partial matches) of one table for one set of facts.
 TableRun = Callable[[Mapping[str, Any]], tuple[list[Match], list[PartialMatch]]]

@@ -35,14 +35,15 @@ from service.engine.model import (
     FactType,
     HitPolicy,
     InputDef,
+    Literals,
     Match,
     OutputType,
     PartialMatch,
     Predicate,
     Ruleset,
     TableResult,
+    UnaryTest,
 )
-from service.engine.unary import Literals, UnaryTest
 
 _Tests = tuple[tuple[str, Predicate], ...]
 #: A rule and its tests in run order.

@@ -21,24 +21,22 @@ import json
 from typing import Any
 
 from service.engine.model import (
+    EMPTY_LIST,
     Aggregation,
+    AnyOf,
+    AnyTest,
+    Compare,
     CompiledRule,
     CompiledTable,
     FactType,
     HitPolicy,
-    OutputType,
-    Ruleset,
-)
-from service.engine.unary import (
-    EMPTY_LIST,
-    AnyOf,
-    AnyTest,
-    Compare,
     Literal,
     Literals,
     Node,
     Not,
+    OutputType,
     Range,
+    Ruleset,
 )
 
 CONTENT_TYPE = "application/vnd.gorules.decision"

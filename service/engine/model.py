@@ -1,5 +1,8 @@
 """The engine's data model: frozen dataclasses shared by loader, compiler and evaluator.
 
+It also holds a cell's parse tree (``Node``) and compiled form (``UnaryTest``), which
+``unary`` builds and the checker, the exporter and the evaluator read: every other engine
+module imports this one, and it imports none of them, so the engine has no import cycle.
 Everything here is immutable once built, which is what makes a compiled ``Ruleset``
 safe to share between threads without locks.
 """
@@ -9,10 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-if TYPE_CHECKING:
-    from service.engine.unary import UnaryTest
+from typing import Any, Final, NamedTuple
 
 
 class FactType(StrEnum):
@@ -140,6 +140,86 @@ class Evaluation:
     trace: list[dict[str, Any]] | None
 
 
+#: A compiled cell: takes the fact value (``None`` = unanswered) and says if it matches.
+Predicate = Callable[[Any], bool]
+
+
+class _EmptyList:
+    """The ``[]`` literal: matches an answered, empty ``enum_list``."""
+
+    _instance: _EmptyList | None = None
+
+    def __new__(cls) -> _EmptyList:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "[]"
+
+
+EMPTY_LIST: Final = _EmptyList()
+
+#: A literal in a cell: ``None`` stands for ``null`` (unanswered).
+Literal = None | bool | int | float | str | _EmptyList
+
+
+@dataclass(frozen=True)
+class AnyTest:
+    """``-``: matches anything, including unanswered."""
+
+
+@dataclass(frozen=True)
+class Literals:
+    """A list of literals: matches a value equal to one of them (``enum_list``: contains)."""
+
+    values: tuple[Literal, ...]
+
+
+@dataclass(frozen=True)
+class Compare:
+    """``< 5`` and friends (``=`` and ``!=`` are parsed as literals and ``not``)."""
+
+    op: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Range:
+    """``[lo..hi]`` with each end open or closed."""
+
+    lo: float
+    lo_closed: bool
+    hi: float
+    hi_closed: bool
+
+
+@dataclass(frozen=True)
+class Not:
+    """``not(test)``: an answered value that does not match ``test``."""
+
+    inner: Node
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """``test, test``: a comma list mixing literals with ranges, comparisons or not()."""
+
+    tests: tuple[Node, ...]
+
+
+Node = AnyTest | Literals | Compare | Range | Not | AnyOf
+
+
+@dataclass(frozen=True)
+class UnaryTest:
+    """A compiled cell: its text, its parse tree and the closure the evaluator calls."""
+
+    text: str
+    node: Node
+    fn: Predicate = field(repr=False, compare=False)
+
+
 @dataclass(frozen=True)
 class CompiledRule:
     """One rule, compiled: ``tests`` holds only the inputs it tests (``-`` is left out)."""
@@ -151,10 +231,6 @@ class CompiledRule:
     outputs: Mapping[str, Any]
     #: The ``Match`` this rule produces, built once so a match allocates nothing.
     match: Match = field(repr=False, compare=False)
-
-
-#: A compiled cell: takes the fact value (``None`` = unanswered) and says if it matches.
-Predicate = Callable[[Any], bool]
 
 
 @dataclass(frozen=True)
