@@ -34,13 +34,12 @@ from typing import Any, Final, TypeAlias
 from service.engine import (
     CompiledRule,
     CompiledTable,
+    Evaluator,
     Finding,
     Match,
     RuleError,
     Ruleset,
     TableResult,
-    evaluate,
-    evaluator_for,
     load_ruleset,
 )
 from service.facts import DERIVED_SOURCES, FACTS, REQUEST_FIELDS, to_facts
@@ -524,7 +523,8 @@ class Assessor:
         self._assemble = self._build_assembly()
         # Only the level tables' partial matches become questions: every other table is
         # evaluated for its matches alone, which is cheaper (``explain`` still reports all).
-        self._evaluate = evaluator_for(ruleset, partial_for=self._level_tables)
+        self._evaluator = Evaluator(ruleset, partial_for=self._level_tables)
+        self._evaluate = self._evaluator.run
 
     def _prepare_rules(self, catalog: Mapping[str, Any]) -> None:
         """Per rule, what it adds to a body; a rule's outputs and tested inputs are fixed, so
@@ -827,7 +827,7 @@ class Assessor:
         facts = to_facts(request)
         trace = None
         if explain:
-            evaluation = evaluate(self.ruleset, facts, explain=True)
+            evaluation = self._evaluator.explain(facts)
             results, trace = evaluation.results, evaluation.trace
         else:
             results = self._evaluate(facts)

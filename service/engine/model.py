@@ -36,7 +36,7 @@ class OutputType(StrEnum):
 
 
 class HitPolicy(StrEnum):
-    """DMN hit policies. Their behaviour is dispatched in one ``match`` in ``evaluator``."""
+    """DMN hit policies. Their behaviour is dispatched in one ``match`` (``plan._policy``)."""
 
     UNIQUE = "UNIQUE"
     ANY = "ANY"
@@ -246,8 +246,6 @@ class CompiledTable:
     inputs: tuple[InputDef, ...]
     outputs: tuple[OutputDef, ...]
     rules: tuple[CompiledRule, ...]
-    #: The evaluator's precomputed plan (see ``evaluator.TablePlan``).
-    plan: Any = field(default=None, repr=False, compare=False)
 
     def input(self, name: str) -> InputDef:
         """The input called ``name`` (raises ``KeyError`` if the table has none)."""
@@ -268,7 +266,8 @@ class CompiledTable:
 class Ruleset:
     """A loaded, checked and compiled ruleset: read-only, so share it between threads.
 
-    ``tables`` are in evaluation (dependency) order. Build one with ``load_ruleset``.
+    ``tables`` are in evaluation (dependency) order. Build one with ``load_ruleset``, and
+    an ``Evaluator`` from it to evaluate it.
     """
 
     name: str
@@ -278,8 +277,6 @@ class Ruleset:
     constants: Mapping[str, int | float]
     tables: tuple[CompiledTable, ...]
     directory: str = ""
-    #: The evaluator's ruleset-level plan (fact validators), see ``evaluator.build_plan``.
-    plan: Any = field(default=None, repr=False, compare=False)
 
     def table(self, name: str) -> CompiledTable:
         """The table called ``name`` (raises ``KeyError`` if there is none)."""

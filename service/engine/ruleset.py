@@ -14,7 +14,6 @@ from typing import Any
 
 from service.engine.analysis import analyse_table
 from service.engine.errors import Finding, RuleError
-from service.engine.evaluator import build_plan, build_table_plan
 from service.engine.loader import chained_spec, compile_table, read_yaml, validate
 from service.engine.model import CompiledTable, FactSpec, Ruleset
 from service.engine.schema import CATALOG_SCHEMA, RULESET_SCHEMA, TABLE_SCHEMA
@@ -116,7 +115,6 @@ def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | No
 
     # Every <table>.<output> becomes a fact that other tables may read.
     known: dict[str, FactSpec] = dict(facts)
-    chained: set[str] = set()
     unreadable: dict[str, str] = {}
     for rel, table_doc in table_docs:
         for output in table_doc["outputs"]:
@@ -129,7 +127,6 @@ def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | No
                 unreadable[fact] = spec
             else:
                 known[fact] = spec
-                chained.add(fact)
 
     tables: list[CompiledTable] = []
     seen_ids: dict[str, str] = {}
@@ -156,11 +153,6 @@ def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | No
     if findings:
         return None, findings
 
-    read_by_others = {spec.name for t in ordered for spec in t.inputs if spec.name in chained}
-    compiled = tuple(
-        CompiledTable(**{**_fields(t), "plan": build_table_plan(t, read_by_others)})
-        for t in ordered
-    )
     if catalog is None:  # unreachable: a catalog problem is a finding, handled above
         return None, [Finding(catalog_rel, None, "the catalog could not be loaded")]
     ruleset = Ruleset(
@@ -169,15 +161,10 @@ def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | No
         digest=ruleset_digest(parts),
         catalog=MappingProxyType(dict(catalog)),
         constants=MappingProxyType(constants),
-        tables=compiled,
+        tables=tuple(ordered),
         directory=str(directory),
-        plan=build_plan(compiled, chained),
     )
     return ruleset, []
-
-
-def _fields(table: CompiledTable) -> dict[str, Any]:
-    return {name: getattr(table, name) for name in table.__dataclass_fields__}
 
 
 def check_ruleset(directory: Path, facts: Mapping[str, FactSpec]) -> list[Finding]:
