@@ -88,7 +88,7 @@ def generate(plan: RulesetPlan, partial_for: Collection[str] | None = None) -> R
     results: list[str] = []
     for number, table in enumerate(plan.tables):
         for spec in table.table.inputs:
-            if spec.name not in var:  # pragma: no cover - plan.fact_checks covers every one
+            if spec.name not in var:  # pragma: no cover - checks.fact_checks covers every one
                 raise AssertionError(f"fact {spec.name!r} has no check")
         partial = partial_for is None or table.table.name in partial_for
         _emit_table(src, number, table, var, checked, partial)

@@ -87,17 +87,17 @@ class RulesetPlan:
     chained: frozenset[str]
 
 
-def build_plan(ruleset: Ruleset, *, index_min_rules: int = INDEX_MIN_RULES) -> RulesetPlan:
-    """The plan of ``ruleset``; a table of at least ``index_min_rules`` rules is indexed
-    on a column when that saves tests."""
+def build_plan(ruleset: Ruleset) -> RulesetPlan:
+    """The plan of ``ruleset``; a table of at least ``INDEX_MIN_RULES`` rules is indexed on
+    a column when that saves tests."""
     outputs = {f"{t.name}.{out.name}" for t in ruleset.tables for out in t.outputs}
     chained = frozenset(s.name for t in ruleset.tables for s in t.inputs if s.name in outputs)
-    tables = tuple(_table_plan(t, chained, index_min_rules) for t in ruleset.tables)
+    tables = tuple(_table_plan(t, chained) for t in ruleset.tables)
     checks = tuple((spec, checker(spec)) for spec in fact_checks(ruleset.tables, chained))
     return RulesetPlan(tables, checks, chained)
 
 
-def _table_plan(table: CompiledTable, chained: frozenset[str], index_min_rules: int) -> TablePlan:
+def _table_plan(table: CompiledTable, chained: frozenset[str]) -> TablePlan:
     specs = {spec.name: spec for spec in table.inputs}
     rules = []
     for rule in table.rules:
@@ -107,7 +107,7 @@ def _table_plan(table: CompiledTable, chained: frozenset[str], index_min_rules: 
     return TablePlan(
         table=table,
         rules=tuple(rules),
-        index=_index(table, tuple(rules)) if len(rules) >= index_min_rules else None,
+        index=_index(table, tuple(rules)) if len(rules) >= INDEX_MIN_RULES else None,
         stop_at_first=stop_at_first,
         resolve=resolve,
         publish=tuple(

@@ -73,21 +73,14 @@ def _find_cycle(names: list[str], deps: Mapping[str, set[str]]) -> list[str]:
     return path[path.index(current) :] + [current]
 
 
-def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | None, list[Finding]]:
-    findings: list[Finding] = []
-    doc, raw, problems = read_yaml(directory, RULESET_FILE)
-    findings += problems
-    if problems:
-        return None, findings
-    problems = validate(doc, RULESET_SCHEMA, RULESET_FILE)
-    if problems:
-        return None, findings + problems
-    parts: list[tuple[str, bytes]] = [(RULESET_FILE, raw)]
-    constants: dict[str, int | float] = dict(doc.get("constants") or {})
-
+def _read_tables(
+    directory: Path, rels: list[str], parts: list[tuple[str, bytes]], findings: list[Finding]
+) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, str]]:
+    """The schema-valid table documents, each with its file, and the file of each table
+    name; appends each file's bytes to ``parts`` and every problem to ``findings``."""
     table_docs: list[tuple[str, dict[str, Any]]] = []
     file_of: dict[str, str] = {}
-    for rel in doc["tables"]:
+    for rel in rels:
         table_doc, table_raw, problems = read_yaml(directory, rel)
         parts.append((rel, table_raw))
         if not problems:
@@ -104,16 +97,16 @@ def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | No
         file_of[name] = rel
         table_doc.setdefault("rules", [])
         table_docs.append((rel, table_doc))
+    return table_docs, file_of
 
-    catalog_rel = doc["catalog"]
-    catalog_doc, catalog_raw, problems = read_yaml(directory, catalog_rel)
-    parts.append((catalog_rel, catalog_raw))
-    if not problems:
-        problems = validate(catalog_doc, CATALOG_SCHEMA, catalog_rel)
-    findings += problems
-    catalog: Mapping[str, Any] | None = None if problems else catalog_doc
 
-    # Every <table>.<output> becomes a fact that other tables may read.
+def _chained_facts(
+    table_docs: list[tuple[str, dict[str, Any]]],
+    facts: Mapping[str, FactSpec],
+    findings: list[Finding],
+) -> tuple[dict[str, FactSpec], dict[str, str]]:
+    """Every fact a table may read (each ``<table>.<output>`` is one), and why each output
+    that cannot be read cannot; appends every problem to ``findings``."""
     known: dict[str, FactSpec] = dict(facts)
     unreadable: dict[str, str] = {}
     for rel, table_doc in table_docs:
@@ -127,6 +120,32 @@ def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | No
                 unreadable[fact] = spec
             else:
                 known[fact] = spec
+    return known, unreadable
+
+
+def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | None, list[Finding]]:
+    findings: list[Finding] = []
+    doc, raw, problems = read_yaml(directory, RULESET_FILE)
+    findings += problems
+    if problems:
+        return None, findings
+    problems = validate(doc, RULESET_SCHEMA, RULESET_FILE)
+    if problems:
+        return None, findings + problems
+    parts: list[tuple[str, bytes]] = [(RULESET_FILE, raw)]
+    constants: dict[str, int | float] = dict(doc.get("constants") or {})
+
+    table_docs, file_of = _read_tables(directory, doc["tables"], parts, findings)
+
+    catalog_rel = doc["catalog"]
+    catalog_doc, catalog_raw, problems = read_yaml(directory, catalog_rel)
+    parts.append((catalog_rel, catalog_raw))
+    if not problems:
+        problems = validate(catalog_doc, CATALOG_SCHEMA, catalog_rel)
+    findings += problems
+    catalog: Mapping[str, Any] | None = None if problems else catalog_doc
+
+    known, unreadable = _chained_facts(table_docs, facts, findings)
 
     tables: list[CompiledTable] = []
     seen_ids: dict[str, str] = {}
