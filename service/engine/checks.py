@@ -29,18 +29,15 @@ def fact_checks(tables: Sequence[CompiledTable], chained: Collection[str]) -> tu
     ordered += [s for s in specs if s.type not in (FactType.BOOL, FactType.ENUM)]
     distinct: dict[Hashable, InputDef] = {}
     for spec in ordered:
-        distinct.setdefault(_check_key(spec), spec)
+        # Specs with equal keys get the same verdict on every value: the order of an enum's
+        # values does not matter, and a number input may narrow its fact's range.
+        key: Hashable = spec
+        if spec.type is FactType.BOOL:
+            key = spec.name
+        elif spec.type is FactType.ENUM:
+            key = spec.name, frozenset(spec.values)
+        distinct.setdefault(key, spec)
     return tuple(distinct.values())
-
-
-def _check_key(spec: InputDef) -> Hashable:
-    """Specs with equal keys get the same verdict on every value (the order of an enum's
-    values does not matter; a number input may narrow its fact's range, so it counts)."""
-    if spec.type is FactType.BOOL:
-        return spec.name
-    if spec.type is FactType.ENUM:
-        return spec.name, frozenset(spec.values)
-    return spec
 
 
 def checker(spec: InputDef) -> Checker:

@@ -74,8 +74,8 @@ def generate(plan: RulesetPlan, partial_for: Collection[str] | None = None) -> R
     src.emit(0, "def run(facts):")
     src.emit(1, "get = facts.get")
     var: dict[str, str] = {}
-    # Every raw fact a table reads has a check, so loading through the checks reads each
-    # fact exactly once, before any table runs.
+    # Every raw fact a table reads has a check (``checks.fact_checks``), so loading through
+    # the checks reads each fact exactly once, before any table runs.
     for spec, check in plan.checks:
         if spec.name not in var:
             var[spec.name] = f"f{len(var)}"
@@ -87,12 +87,9 @@ def generate(plan: RulesetPlan, partial_for: Collection[str] | None = None) -> R
     checked = frozenset(var)
     results: list[str] = []
     for number, table in enumerate(plan.tables):
-        for spec in table.table.inputs:
-            if spec.name not in var:  # pragma: no cover - checks.fact_checks covers every one
-                raise AssertionError(f"fact {spec.name!r} has no check")
         partial = partial_for is None or table.table.name in partial_for
-        _emit_table(src, number, table, var, checked, partial)
-        results.append(f"{src.const('T', table.table.name)}: t{number}")
+        name = _emit_table(src, number, table, var, checked, partial)
+        results.append(f"{name}: t{number}")
     src.emit(1, "return {" + ", ".join(results) + "}")
     src.namespace.update(ONCE=(None,), RESULT=TableResult)
     code = compile("\n".join(src.lines) + "\n", f"<ruleset run: {len(plan.tables)} tables>", "exec")
@@ -108,9 +105,10 @@ def _emit_table(
     var: dict[str, str],
     checked: Collection[str],
     partial: bool,
-) -> None:
+) -> str:
     """Run one table into ``matches`` (and ``partial``), then its ``value``, the locals
-    later tables read (added to ``var``) and its result ``t<number>``."""
+    later tables read (added to ``var``) and its result ``t<number>``; returns the name
+    of the constant that holds the table's name."""
     src.emit(1, "matches = []")
     if partial:
         src.emit(1, "partial = []")
@@ -143,6 +141,7 @@ def _emit_table(
     found = "tuple(partial)" if partial else "()"
     name = src.const("T", table.table.name)
     src.emit(1, f"t{number} = RESULT({name}, tuple(matches), {found}, value)")
+    return name
 
 
 def _blocks(index: TableIndex) -> tuple[dict[Any, int], list[tuple[RulePlan, ...]]]:
@@ -163,8 +162,8 @@ def _blocks(index: TableIndex) -> tuple[dict[Any, int], list[tuple[RulePlan, ...
 def _emit_tree(
     src: _Source, depth: int, key: str, count: int, leaf: Callable[[int, int], None], lo: int = 0
 ) -> None:
-    """Branch on ``key`` (``lo`` to ``lo + count - 1``) to ``leaf(depth, key)`` in about
-    log2(count) comparisons."""
+    """Branch on the block number ``key`` (``lo`` to ``lo + count - 1``) to the code that
+    ``leaf(depth, number)`` emits, in about log2(count) comparisons."""
     if count == 1:
         leaf(depth, lo)
         return

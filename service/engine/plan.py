@@ -83,18 +83,17 @@ class RulesetPlan:
 
     tables: tuple[TablePlan, ...]
     checks: tuple[tuple[InputDef, Checker], ...]
-    #: The ``<table>.<output>`` facts that tables read: published, never checked.
-    chained: frozenset[str]
 
 
 def build_plan(ruleset: Ruleset) -> RulesetPlan:
     """The plan of ``ruleset``; a table of at least ``INDEX_MIN_RULES`` rules is indexed on
     a column when that saves tests."""
     outputs = {f"{t.name}.{out.name}" for t in ruleset.tables for out in t.outputs}
+    # The <table>.<output> facts that tables read: published by their table, never checked.
     chained = frozenset(s.name for t in ruleset.tables for s in t.inputs if s.name in outputs)
     tables = tuple(_table_plan(t, chained) for t in ruleset.tables)
     checks = tuple((spec, checker(spec)) for spec in fact_checks(ruleset.tables, chained))
-    return RulesetPlan(tables, checks, chained)
+    return RulesetPlan(tables, checks)
 
 
 def _table_plan(table: CompiledTable, chained: frozenset[str]) -> TablePlan:
