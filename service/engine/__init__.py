@@ -2,8 +2,8 @@
 
 Load a rules directory once (``load_ruleset``), build an ``Evaluator`` from it once, then
 ``run`` it (or ``explain``, with a trace) as often as needed, from any number of threads.
-``evaluate`` does both steps per call: convenient, not fast. ``check_ruleset`` reports
-every problem without raising.
+``evaluate`` prepares and interprets the ruleset on every call: convenient, not fast.
+``check_ruleset`` reports every problem without raising.
 See ``docs/rules.md`` for the file format.
 """
 

@@ -10,8 +10,9 @@ Grammar (in the spirit of DMN FEEL)::
     literal  := "null" | "true" | "false" | number | "$"name | "\"text\"" | "[]"
     operand  := number | "$"name
 
-The parse tree (``Node``) is kept for the static checker; the closure (``Predicate``) is
-what the evaluator calls. Parsing happens only at load time; a request only calls closures.
+The parse tree (``Node``, defined in ``model`` with ``UnaryTest``) is kept for the static
+checker and the code generator; the closure (``Predicate``) is what the interpreter calls.
+Parsing happens only at load time.
 """
 
 from __future__ import annotations
