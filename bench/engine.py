@@ -18,16 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from service.engine import (
-    EngineError,
-    FactSpec,
-    FactType,
-    Ruleset,
-    evaluate,
-    evaluator_for,
-    load_ruleset,
-)
-from service.engine.evaluator import build_plan, build_table_plan
+from service.engine import EngineError, Evaluator, FactSpec, FactType, Ruleset, load_ruleset
 from service.engine.jdm import export_jdm, nest
 from service.engine.loader import compile_table
 
@@ -138,12 +129,14 @@ def bench_shipped() -> None:
     from service.facts import FACTS
 
     ruleset = load_ruleset(DEFAULT_RULES_DIR, FACTS)
+    evaluator = Evaluator(ruleset)
+    evaluate = evaluator.run
     payloads = shipped_payloads(FACTS, 2000)
     # Keep only payloads both engines accept (random derived facts can contradict).
     usable = []
     for facts in payloads:
         try:
-            evaluate(ruleset, facts)
+            evaluate(facts)
         except EngineError:  # random derived facts can contradict: skip that payload
             continue
         usable.append(facts)
@@ -155,22 +148,22 @@ def bench_shipped() -> None:
         f"{rules} rules, {len(usable)} payloads x {ROUNDS} rounds"
     )
     for _ in range(200):  # warm both up
-        evaluate(ruleset, usable[0])
+        evaluate(usable[0])
         zen_evaluate(nested[0])
-    ours, theirs = _time_pair(partial(evaluate, ruleset), zen_evaluate, usable, nested)
+    ours, theirs = _time_pair(evaluate, zen_evaluate, usable, nested)
     print(_row("evaluate (explain off)", ours, theirs))
     # This machine is shared: wall-clock p99 mostly measures preemption. The thread's CPU
     # time shows what evaluation itself costs at the tail.
-    cpu = _time(partial(evaluate, ruleset), usable, clock=time.thread_time_ns)
+    cpu = _time(evaluate, usable, clock=time.thread_time_ns)
     print(_row("evaluate (explain off), CPU time", cpu, None))
     # zen reports matches only; so does an evaluator asked for no partial matches.
-    matches_only = evaluator_for(ruleset, partial_for=())
+    matches_only = Evaluator(ruleset, partial_for=()).run
     ours, theirs = _time_pair(matches_only, zen_evaluate, usable, nested)
     print(_row("matches only", ours, theirs))
     print(
         _row(
             "evaluate (explain on)",
-            _time(lambda f: evaluate(ruleset, f, explain=True), usable),
+            _time(evaluator.explain, usable),
             None,
         )
     )
@@ -215,8 +208,6 @@ def generated_ruleset(rules: int, *, discrete: bool) -> Ruleset:
     table, findings = compile_table("generated.yaml", doc, GEN_FACTS, {}, {})
     if table is None:
         raise RuntimeError("; ".join(map(str, findings)))
-    fields = {name: getattr(table, name) for name in table.__dataclass_fields__}
-    table = type(table)(**{**fields, "plan": build_table_plan(table, set())})
     return Ruleset(
         name=f"generated-{rules}",
         version="0.0.0",
@@ -224,7 +215,6 @@ def generated_ruleset(rules: int, *, discrete: bool) -> Ruleset:
         catalog=MappingProxyType({}),
         constants=MappingProxyType({}),
         tables=(table,),
-        plan=build_plan([table], set()),
     )
 
 
@@ -247,7 +237,7 @@ def bench_generated() -> None:
         for size in (100, 1000, 10000):
             ruleset = generated_ruleset(size, discrete=discrete)
             zen_evaluate = _zen_decision(ruleset)
-            ours_call = partial(evaluate, ruleset)
+            ours_call = Evaluator(ruleset).run
             theirs: list[int] | None = None
             if size <= 1000 or discrete:
                 ours, theirs = _time_pair(ours_call, zen_evaluate, payloads, nested)

@@ -183,7 +183,7 @@ def _breakdown(payloads: Sequence[bytes]) -> None:
     from service.api.assess import _encode
     from service.assessment import load_assessor
     from service.config import DEFAULT_RULES_DIR
-    from service.engine import evaluate, evaluator_for
+    from service.engine import Evaluator
     from service.facts import to_facts
     from service.intake import load_request
     from service.jsontext import parse_json_object
@@ -209,8 +209,8 @@ def _breakdown(payloads: Sequence[bytes]) -> None:
         ("validate (schema)", load_request, documents),
         ("to_facts", to_facts, loaded),
         # As the assessor runs it: partial matches for the tables that ask questions only.
-        ("evaluate (engine)", evaluator_for(assessor.ruleset, partial_for=asking), facts),
-        ("  every partial match", lambda f: evaluate(assessor.ruleset, f), facts),
+        ("evaluate (engine)", Evaluator(assessor.ruleset, partial_for=asking).run, facts),
+        ("  every partial match", Evaluator(assessor.ruleset).run, facts),
         ("assess (all rules)", assessor.assess, loaded),
         ("encode JSON", _encode, results),
     ]

@@ -29,7 +29,7 @@ from service.assessment.sections import (
     urgency_of,
     warnings_of,
 )
-from service.engine import RuleError, Ruleset, TableResult, evaluate, evaluator_for, load_ruleset
+from service.engine import Evaluator, RuleError, Ruleset, TableResult, load_ruleset
 from service.facts import FACTS, to_facts
 
 __all__ = ["URGENCY_LEVELS", "Assessor", "assemble", "load_assessor"]
@@ -68,7 +68,7 @@ class Assessor:
         self.prepared = prepare(ruleset)
         # Only the partial matches of the tables that give an urgency level become
         # questions; the others are evaluated for their matches alone, which is cheaper.
-        self._evaluate = evaluator_for(ruleset, partial_for=tuple(self.prepared.raises_to))
+        self.evaluator = Evaluator(ruleset, partial_for=tuple(self.prepared.raises_to))
 
     def describe(self) -> dict[str, Any]:
         """The body of ``GET /rules``: the ruleset's description plus the vocabulary of every
@@ -97,10 +97,10 @@ class Assessor:
         facts = to_facts(request)
         trace = None
         if explain:
-            evaluation = evaluate(self.ruleset, facts, explain=True)
+            evaluation = self.evaluator.explain(facts)
             results, trace = evaluation.results, evaluation.trace
         else:
-            results = self._evaluate(facts)
+            results = self.evaluator.run(facts)
         if fired is not None:
             fired.extend(
                 (table, match.rule_id)

@@ -1,12 +1,14 @@
 """popcheck's decision-table engine: a library that knows nothing about backs or HTTP.
 
-Load a rules directory once (``load_ruleset``), then ``evaluate`` it as often as needed,
-from any number of threads. ``check_ruleset`` reports every problem without raising.
+Load a rules directory once (``load_ruleset``), build an ``Evaluator`` from it once, then
+``run`` it (or ``explain``, with a trace) as often as needed, from any number of threads.
+``evaluate`` prepares and interprets the ruleset on every call: convenient, not fast.
+``check_ruleset`` reports every problem without raising.
 See ``docs/rules.md`` for the file format.
 """
 
 from service.engine.errors import EngineError, EvaluationError, Finding, RuleError
-from service.engine.evaluator import evaluate, evaluator_for, plain_value
+from service.engine.evaluator import Evaluator, evaluate, plain_value
 from service.engine.model import (
     Aggregation,
     CompiledRule,
@@ -31,6 +33,7 @@ __all__ = [
     "CompiledTable",
     "EngineError",
     "Evaluation",
+    "Evaluator",
     "EvaluationError",
     "FactSpec",
     "FactType",
@@ -46,7 +49,6 @@ __all__ = [
     "TableResult",
     "check_ruleset",
     "evaluate",
-    "evaluator_for",
     "plain_value",
     "load_ruleset",
 ]

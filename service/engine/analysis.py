@@ -24,8 +24,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.engine.errors import Finding
-from service.engine.model import CompiledRule, CompiledTable, FactType, HitPolicy, InputDef
-from service.engine.unary import AnyOf, AnyTest, Compare, Literals, Node, Not, Range
+from service.engine.model import (
+    AnyOf,
+    AnyTest,
+    Compare,
+    CompiledRule,
+    CompiledTable,
+    FactType,
+    HitPolicy,
+    InputDef,
+    Literals,
+    Node,
+    Not,
+    Range,
+)
 
 INF = math.inf
 Interval = tuple[float, bool, float, bool]  # lo, lo closed, hi, hi closed

@@ -1,41 +1,47 @@
-"""Compile one decision table into a Python function, once, at load time.
+"""Generate one Python function for a whole ruleset, once, when an ``Evaluator`` is built.
 
-The interpreted loop (``evaluator._run``) pays, for every test of every rule, a tuple unpack,
-a ``dict.get`` and a call through a closure; on the shipped ruleset that was most of the
-engine's time. The function generated here reads each input once into a local, tests inline
-(``v2 is True``, ``v0 is not None and v0 >= K1``) and falls back to calling the compiled
-closure only for the rarer forms (lists, ``not(...)``, mixed comma lists). Semantics are
-``_run``'s exactly, and a differential test holds the two to the same answers:
+The interpreter (``evaluator.Evaluator.explain``) pays, for every test of every rule, a
+tuple unpack, a ``dict.get`` and a call through a closure. The function generated here
+reads and checks each raw fact once into a local, keeps a chained output a later table
+reads in a local too, tests inline (``v2 is True``, ``v0 is not None and v0 >= K1``) and
+falls back to calling the compiled closure only for the rarer forms (lists, ``not(...)``,
+mixed comma lists). An indexed table (``plan.TableIndex``) maps its column's value to a
+block number and branches to that value's copy of the rules by a binary tree of ``if``,
+so a table of 10,000 rules runs a handful of them. Semantics are the interpreter's
+exactly, and differential tests hold the two to the same answers:
 
 - a rule matches when every test passes;
 - it is a partial match when no *answered* input fails and at least one unanswered input
   fails (a missing answer never passes a test unless the cell says ``null``);
 - FIRST stops at the first match.
 
-The source is built only from the table's structure: input names and literals reach it as
-bound constants, never as text, so no cell content is ever executed.
+The source is built only from the ruleset's structure: fact names and literals reach it
+as bound constants, never as text, so no cell content is ever executed.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from service.engine.checks import needs_check
 from service.engine.model import (
+    Compare,
     CompiledRule,
     FactType,
     InputDef,
-    Match,
+    Literals,
     PartialMatch,
     Predicate,
+    Range,
     TableResult,
+    UnaryTest,
 )
-from service.engine.unary import Compare, Literals, Range, UnaryTest
+from service.engine.plan import RulePlan, RulesetPlan, TableIndex, TablePlan, partial_match
 
-#: (matches, partial matches) of one table for one set of facts.
-TableRun = Callable[[Mapping[str, Any]], tuple[list[Match], list[PartialMatch]]]
+#: Every table's result for one set of facts, by table name, in evaluation order.
+RulesetRun = Callable[[Mapping[str, Any]], dict[str, TableResult]]
 #: Rules with more unanswerable tests than this build their PartialMatch per request.
 MAX_PRECOMPUTED_PARTIALS = 6
 
@@ -56,6 +62,116 @@ class _Source:
 
     def emit(self, depth: int, line: str) -> None:
         self.lines.append("    " * depth + line)
+
+
+def generate(plan: RulesetPlan, partial_for: Collection[str] | None = None) -> RulesetRun:
+    """One function for the whole ruleset: check the facts, then every table in order.
+
+    ``partial_for`` names the tables whose partial matches are collected (``None``: every
+    table); the others report none, and their rules test only for a match.
+    """
+    src = _Source()
+    src.emit(0, "def run(facts):")
+    src.emit(1, "get = facts.get")
+    var: dict[str, str] = {}
+    # Every raw fact a table reads has a check (``checks.fact_checks``), so loading through
+    # the checks reads each fact exactly once, before any table runs.
+    for spec, check in plan.checks:
+        if spec.name not in var:
+            var[spec.name] = f"f{len(var)}"
+            src.emit(1, f"{var[spec.name]} = get({src.const('N', spec.name)})")
+        v = var[spec.name]
+        test = needs_check(spec, v, src.const)
+        src.emit(1, f"if {v} is not None:" if test is None else f"if {v} is not None and {test}:")
+        src.emit(2, f"{src.const('F', check)}({v})")
+    checked = frozenset(var)
+    results: list[str] = []
+    for number, table in enumerate(plan.tables):
+        partial = partial_for is None or table.table.name in partial_for
+        name = _emit_table(src, number, table, var, checked, partial)
+        results.append(f"{name}: t{number}")
+    src.emit(1, "return {" + ", ".join(results) + "}")
+    src.namespace.update(ONCE=(None,), RESULT=TableResult)
+    code = compile("\n".join(src.lines) + "\n", f"<ruleset run: {len(plan.tables)} tables>", "exec")
+    exec(code, src.namespace)  # noqa: S102 - source built from structure, never from cell text
+    run: RulesetRun = src.namespace["run"]
+    return run
+
+
+def _emit_table(
+    src: _Source,
+    number: int,
+    table: TablePlan,
+    var: dict[str, str],
+    checked: Collection[str],
+    partial: bool,
+) -> str:
+    """Run one table into ``matches`` (and ``partial``), then its ``value``, the locals
+    later tables read (added to ``var``) and its result ``t<number>``; returns the name
+    of the constant that holds the table's name."""
+    src.emit(1, "matches = []")
+    if partial:
+        src.emit(1, "partial = []")
+    depth, stop = 1, None
+    if table.stop_at_first:
+        # A loop run once, so that FIRST can leave its table with ``break``.
+        src.emit(1, "for _ in ONCE:")
+        depth, stop = 2, "break"
+
+    def rules(depth: int, plans: Sequence[RulePlan]) -> None:
+        if not plans:
+            src.emit(depth, "pass")
+        _emit_rules(src, depth, table, plans, var, stop, checked, partial)
+
+    index = table.index
+    if index is None:
+        rules(depth, table.rules)
+    else:
+        block_of, blocks = _blocks(index)
+        key = f"k{number}"
+        src.emit(depth, f"{key} = {src.const('I', block_of)}.get({var[index.column]})")
+        src.emit(depth, f"if {key} is None:")  # unanswered: every rule, for the partials
+        rules(depth + 1, table.rules)
+        src.emit(depth, "else:")
+        _emit_tree(src, depth + 1, key, len(blocks), lambda d, n: rules(d, blocks[n]))
+    src.emit(1, f"value = {src.const('R', table.resolve)}(matches)")
+    for fact, publish in table.publish:
+        var[fact] = f"c{len(var)}"
+        src.emit(1, f"{var[fact]} = {src.const('X', publish)}(matches, value)")
+    found = "tuple(partial)" if partial else "()"
+    name = src.const("T", table.table.name)
+    src.emit(1, f"t{number} = RESULT({name}, tuple(matches), {found}, value)")
+    return name
+
+
+def _blocks(index: TableIndex) -> tuple[dict[Any, int], list[tuple[RulePlan, ...]]]:
+    """(block number of each value of the column, the rules of each block): values that
+    leave the same rules share one block of code."""
+    numbers: dict[tuple[str, ...], int] = {}
+    blocks: list[tuple[RulePlan, ...]] = []
+    block_of: dict[Any, int] = {}
+    for value, left in index.rules.items():
+        ids = tuple(plan.rule.id for plan in left)
+        if ids not in numbers:
+            numbers[ids] = len(blocks)
+            blocks.append(left)
+        block_of[value] = numbers[ids]
+    return block_of, blocks
+
+
+def _emit_tree(
+    src: _Source, depth: int, key: str, count: int, leaf: Callable[[int, int], None], lo: int = 0
+) -> None:
+    """Branch on the block number ``key`` (``lo`` to ``lo + count - 1``) to the code that
+    ``leaf(depth, number)`` emits, in about log2(count) comparisons."""
+    if count == 1:
+        leaf(depth, lo)
+        return
+    half = count // 2
+    src.emit(depth, f"if {key} < {lo + half}:")
+    _emit_tree(src, depth + 1, key, half, leaf, lo)
+    src.emit(depth, "else:")
+    _emit_tree(src, depth + 1, key, count - half, leaf, lo + half)
 
 
 def _inline(src: _Source, var: str, test: UnaryTest, spec: InputDef, fn: Predicate) -> str:
@@ -90,49 +206,25 @@ def _bool_literal(test: UnaryTest, spec: InputDef) -> bool | None:
     return None
 
 
-def _partial_table(
-    rule: CompiledRule, noneable: Sequence[str], order: Mapping[str, int]
-) -> dict[tuple[bool, ...], PartialMatch]:
-    """Every PartialMatch of ``rule``, keyed by which of its ``noneable`` inputs are missing."""
-    table: dict[tuple[bool, ...], PartialMatch] = {}
-    for flags in itertools.product((False, True), repeat=len(noneable)):
-        missing = [name for name, flag in zip(noneable, flags, strict=True) if flag]
-        if missing:
-            table[flags] = partial_match(rule, missing, order)
-    return table
-
-
-def partial_match(
-    rule: CompiledRule, missing: Sequence[str], order: Mapping[str, int]
-) -> PartialMatch:
-    """The PartialMatch of ``rule`` with ``missing`` inputs, listed in table order."""
-    return PartialMatch(rule.id, rule.outputs, tuple(sorted(missing, key=order.__getitem__)))
-
-
-#: One rule and its tests in run order.
-RuleTests = tuple[CompiledRule, Sequence[tuple[str, Predicate]]]
-
-
 def _emit_rules(
     src: _Source,
     depth: int,
-    inputs: Sequence[InputDef],
-    rules: Sequence[RuleTests],
+    table: TablePlan,
+    rules: Sequence[RulePlan],
     var: Mapping[str, str],
     stop: str | None,
-    checked: Collection[str] = (),
-    *,
-    partial: bool = True,
+    checked: Collection[str],
+    partial: bool,
 ) -> None:
     """Append ``rules`` to ``matches`` / ``partial``; ``stop`` ends the table after a match
     (FIRST), ``None`` runs every rule. ``checked`` names the inputs already type-checked in
     this function, whose values can only be of their declared type or ``None``. Without
     ``partial`` only matches are collected, which needs one plain test per input."""
-    specs = {spec.name: spec for spec in inputs}
-    order = {spec.name: i for i, spec in enumerate(inputs)}
-    for rule, tests in rules:
+    specs = {spec.name: spec for spec in table.table.inputs}
+    for plan in rules:
+        rule = plan.rule
         match_name = src.const("M", rule.match)
-        if not tests:
+        if not plan.tests:
             src.emit(depth, f"matches.append({match_name})")
             if stop:
                 src.emit(depth, stop)
@@ -140,7 +232,7 @@ def _emit_rules(
         clauses: list[str] = []
         # Inputs whose test fails on an unanswered value: only these can be "missing".
         noneable: list[str] = []
-        for name, fn in tests:
+        for name, fn in plan.tests:
             expr = _inline(src, var[name], rule.tests[name], specs[name], fn)
             if fn(None):
                 clauses.append(expr)
@@ -171,108 +263,23 @@ def _emit_rules(
         src.emit(depth + 1, "else:")
         key = "(" + "".join(f"{var[name]} is None, " for name in noneable) + ")"
         if len(noneable) <= MAX_PRECOMPUTED_PARTIALS:
-            table = src.const("P", _partial_table(rule, noneable, order))
-            src.emit(depth + 2, f"partial.append({table}[{key}])")
+            known = src.const("P", _partial_table(rule, noneable, table.order))
+            src.emit(depth + 2, f"partial.append({known}[{key}])")
         else:
-            build = src.const("B", _late_partial(rule, noneable, order))
+            build = src.const("B", _late_partial(rule, noneable, table.order))
             src.emit(depth + 2, f"partial.append({build}({key}))")
 
 
-def _define(src: _Source, name: str, filename: str) -> Any:
-    code = compile("\n".join(src.lines) + "\n", filename, "exec")
-    exec(code, src.namespace)  # noqa: S102 - source built from structure, never from cell text
-    return src.namespace[name]
-
-
-def compile_table_run(
-    inputs: Sequence[InputDef], rules: Sequence[RuleTests], stop_at_first: bool
-) -> TableRun:
-    """Generate the table's run function from its rules, each with its tests in run order."""
-    used = [spec.name for spec in inputs if any(spec.name in rule.tests for rule, _ in rules)]
-    var = {name: f"v{i}" for i, name in enumerate(used)}
-    src = _Source()
-    src.emit(0, "def run(env):")
-    src.emit(1, "get = env.get")
-    for name in used:
-        src.emit(1, f"{var[name]} = get({src.const('N', name)})")
-    src.emit(1, "matches = []")
-    src.emit(1, "partial = []")
-    stop = "return matches, partial" if stop_at_first else None
-    _emit_rules(src, 1, inputs, rules, var, stop)
-    src.emit(1, "return matches, partial")
-    run: TableRun = _define(src, "run", f"<table run: {len(rules)} rules>")
-    return run
-
-
-@dataclass(frozen=True)
-class TableSteps:
-    """What the whole-ruleset function needs of one table, beyond its rules."""
-
-    name: str
-    inputs: Sequence[InputDef]
-    rules: Sequence[RuleTests]
-    stop_at_first: bool
-    resolve: Callable[[Sequence[Match]], Any]
-    #: (chained fact name, extractor) for each output a later table reads.
-    publish: Sequence[tuple[str, Callable[[Sequence[Match], Any], Any]]]
-
-
-#: Every table's result for one set of facts, by table name, in evaluation order.
-RulesetRun = Callable[[Mapping[str, Any]], dict[str, TableResult]]
-
-
-def compile_ruleset_run(
-    tables: Sequence[TableSteps],
-    checks: FactChecks,
-    chained: Collection[str],
-    partial_for: Collection[str] | None = None,
-) -> RulesetRun:
-    """One function for the whole ruleset: check the facts, then every table in order.
-
-    Each raw fact is read once for all tables, and a chained output a later table reads is
-    a local variable, so no working copy of the facts is made and no per-table function is
-    called. Only for rulesets without indexed tables (``evaluate`` decides).
-
-    ``partial_for`` names the tables whose partial matches are collected (``None``: every
-    table); the others report none, and their rules test only for a match.
-    """
-    src = _Source()
-    src.emit(0, "def run(facts):")
-    src.emit(1, "get = facts.get")
-    var: dict[str, str] = {}
-    # Every raw fact a table reads has a type test, so loading through the checks reads
-    # each fact exactly once, before any table runs.
-    _emit_fact_checks(src, checks, var)
-    checked = frozenset(var)
-    for table in tables:
-        for spec in table.inputs:
-            if spec.name not in var and spec.name not in chained:  # pragma: no cover
-                raise AssertionError(f"fact {spec.name!r} has no type test")
-    results: list[tuple[str, str]] = []
-    for number, table in enumerate(tables):
-        partial = partial_for is None or table.name in partial_for
-        src.emit(1, "matches = []")
-        if partial:
-            src.emit(1, "partial = []")
-        if table.stop_at_first:
-            # A loop run once, so that FIRST can leave its table with ``break``.
-            src.emit(1, "for _ in ONCE:")
-            src.emit(2, "pass")  # a table may have no rules
-            _emit_rules(src, 2, table.inputs, table.rules, var, "break", checked, partial=partial)
-        else:
-            _emit_rules(src, 1, table.inputs, table.rules, var, None, checked, partial=partial)
-        src.emit(1, f"value = {src.const('R', table.resolve)}(matches)")
-        for fact, publish in table.publish:
-            var[fact] = f"c{len(var)}"
-            src.emit(1, f"{var[fact]} = {src.const('X', publish)}(matches, value)")
-        name = src.const("T", table.name)
-        found = "tuple(partial)" if partial else "()"
-        src.emit(1, f"t{number} = RESULT({name}, tuple(matches), {found}, value)")
-        results.append((name, f"t{number}"))
-    src.emit(1, "return {" + ", ".join(f"{name}: {local}" for name, local in results) + "}")
-    src.namespace.update(ONCE=(None,), RESULT=TableResult)
-    run: RulesetRun = _define(src, "run", f"<ruleset run: {len(tables)} tables>")
-    return run
+def _partial_table(
+    rule: CompiledRule, noneable: Sequence[str], order: Mapping[str, int]
+) -> dict[tuple[bool, ...], PartialMatch]:
+    """Every PartialMatch of ``rule``, keyed by which of its ``noneable`` inputs are missing."""
+    table: dict[tuple[bool, ...], PartialMatch] = {}
+    for flags in itertools.product((False, True), repeat=len(noneable)):
+        missing = [name for name, flag in zip(noneable, flags, strict=True) if flag]
+        if missing:
+            table[flags] = partial_match(rule, missing, order)
+    return table
 
 
 def _late_partial(
@@ -285,64 +292,3 @@ def _late_partial(
         return partial_match(rule, missing, order)
 
     return build
-
-
-#: Validates a request's raw facts, given their mapping's ``get``; raises on the first misfit.
-FactCheck = Callable[[Callable[[str], Any]], None]
-
-
-@dataclass(frozen=True)
-class FactChecks:
-    """Every raw fact's type test, in the order they run (bools, enums, then the rest), and
-    the functions that raise the engine's errors."""
-
-    bools: Sequence[str]
-    enums: Sequence[tuple[str, frozenset[str]]]
-    checks: Sequence[tuple[str, Callable[[Any], None], InputDef]]
-    fail_bool: Callable[[str, Any], None]
-    fail_enum: Callable[[str], None]
-
-
-def _emit_fact_checks(src: _Source, checks: FactChecks, var: dict[str, str]) -> None:
-    """Read each fact into a local once (named in ``var``) and test its type inline.
-
-    Whole integers inside their range (most numbers) pass inline; anything else goes to the
-    fact's full checker, which accepts valid floats and raises with the precise reason.
-    """
-
-    def load(name: str) -> str:
-        if name not in var:
-            var[name] = f"f{len(var)}"
-            src.emit(1, f"{var[name]} = get({src.const('N', name)})")
-        return var[name]
-
-    for name in checks.bools:
-        v = load(name)
-        src.emit(1, f"if {v} is not None and {v}.__class__ is not bool:")
-        src.emit(2, f"{src.const('F', checks.fail_bool)}({src.const('N', name)}, {v})")
-    for name, allowed in checks.enums:
-        v = load(name)
-        members = src.const("C", allowed)
-        src.emit(1, f"if {v} is not None and ({v}.__class__ is not str or {v} not in {members}):")
-        src.emit(2, f"{src.const('F', checks.fail_enum)}({src.const('N', name)})")
-    for name, checker, spec in checks.checks:
-        v = load(name)
-        if spec.type in (FactType.INT, FactType.NUMBER) and spec.range is not None:
-            low, high = src.const("K", spec.range[0]), src.const("K", spec.range[1])
-            src.emit(
-                1,
-                f"if {v} is not None and ({v}.__class__ is not int or not {low} <= {v} <= {high}):",
-            )
-        else:
-            src.emit(1, f"if {v} is not None:")
-        src.emit(2, f"{src.const('F', checker)}({v})")
-
-
-def compile_fact_check(checks: FactChecks) -> FactCheck:
-    """One straight-line function for every fact type test (used on the per-table path)."""
-    src = _Source()
-    src.emit(0, "def check(get):")
-    src.emit(1, "pass")
-    _emit_fact_checks(src, checks, {})
-    check: FactCheck = _define(src, "check", "<fact check>")
-    return check

@@ -21,24 +21,22 @@ import json
 from typing import Any
 
 from service.engine.model import (
+    EMPTY_LIST,
     Aggregation,
+    AnyOf,
+    AnyTest,
+    Compare,
     CompiledRule,
     CompiledTable,
     FactType,
     HitPolicy,
-    OutputType,
-    Ruleset,
-)
-from service.engine.unary import (
-    EMPTY_LIST,
-    AnyOf,
-    AnyTest,
-    Compare,
     Literal,
     Literals,
     Node,
     Not,
+    OutputType,
     Range,
+    Ruleset,
 )
 
 CONTENT_TYPE = "application/vnd.gorules.decision"
@@ -138,66 +136,8 @@ def export_jdm(ruleset: Ruleset) -> dict[str, Any]:
     x = 0
     for table in ruleset.tables:
         x += 280
-        inputs = [
-            {"id": f"{table.name}:in:{spec.name}", "name": spec.name} for spec in table.inputs
-        ]
-        outputs = [
-            {"id": f"{table.name}:out:{out.name}", "name": out.name, "field": out.name}
-            for out in table.outputs
-        ]
-        rules = []
-        for rule in _rules_in_export_order(table):
-            row: dict[str, Any] = {"_id": rule.id, "_description": rule.source}
-            for spec in table.inputs:
-                test = rule.tests.get(spec.name)
-                subject = _subject(spec.name, chained)
-                row[f"{table.name}:in:{spec.name}"] = (
-                    "" if test is None else cell_expression(test.node, subject, spec.type)
-                )
-            for out in table.outputs:
-                row[f"{table.name}:out:{out.name}"] = _literal(rule.outputs[out.name])
-            rules.append(row)
-        collect = table.hit_policy in (HitPolicy.COLLECT, HitPolicy.RULE_ORDER)
-        nodes.append(
-            {
-                "id": f"table:{table.name}",
-                "type": "decisionTableNode",
-                "name": table.name,
-                "position": {"x": x, "y": 0},
-                "content": {
-                    "hitPolicy": "collect" if collect else "first",
-                    "passThrough": True,
-                    "inputField": None,
-                    "outputPath": f"rows.{table.name}",
-                    "executionMode": "single",
-                    "inputs": inputs,
-                    "outputs": outputs,
-                    "rules": rules,
-                },
-            }
-        )
-        nodes.append(
-            {
-                "id": f"facts:{table.name}",
-                "type": "expressionNode",
-                "name": f"{table.name} facts",
-                "position": {"x": x, "y": 160},
-                "content": {
-                    "passThrough": True,
-                    "inputField": None,
-                    "outputPath": None,
-                    "executionMode": "single",
-                    "expressions": [
-                        {
-                            "id": f"facts:{table.name}.{out.name}",
-                            "key": f"facts.{table.name}.{out.name}",
-                            "value": _published(table, out.name),
-                        }
-                        for out in table.outputs
-                    ],
-                },
-            }
-        )
+        nodes.append(_table_node(table, chained, x))
+        nodes.append(_facts_node(table, x))
     nodes.append(
         {
             "id": "response",
@@ -217,6 +157,68 @@ def export_jdm(ruleset: Ruleset) -> dict[str, Any]:
         "digest": ruleset.digest,
         "nodes": nodes,
         "edges": edges,
+    }
+
+
+def _table_node(table: CompiledTable, chained: set[str], x: int) -> dict[str, Any]:
+    """The ``decisionTableNode`` of one table, writing its rows to ``rows.<table>``."""
+    inputs = [{"id": f"{table.name}:in:{spec.name}", "name": spec.name} for spec in table.inputs]
+    outputs = [
+        {"id": f"{table.name}:out:{out.name}", "name": out.name, "field": out.name}
+        for out in table.outputs
+    ]
+    rules = []
+    for rule in _rules_in_export_order(table):
+        row: dict[str, Any] = {"_id": rule.id, "_description": rule.source}
+        for spec in table.inputs:
+            test = rule.tests.get(spec.name)
+            subject = _subject(spec.name, chained)
+            row[f"{table.name}:in:{spec.name}"] = (
+                "" if test is None else cell_expression(test.node, subject, spec.type)
+            )
+        for out in table.outputs:
+            row[f"{table.name}:out:{out.name}"] = _literal(rule.outputs[out.name])
+        rules.append(row)
+    collect = table.hit_policy in (HitPolicy.COLLECT, HitPolicy.RULE_ORDER)
+    return {
+        "id": f"table:{table.name}",
+        "type": "decisionTableNode",
+        "name": table.name,
+        "position": {"x": x, "y": 0},
+        "content": {
+            "hitPolicy": "collect" if collect else "first",
+            "passThrough": True,
+            "inputField": None,
+            "outputPath": f"rows.{table.name}",
+            "executionMode": "single",
+            "inputs": inputs,
+            "outputs": outputs,
+            "rules": rules,
+        },
+    }
+
+
+def _facts_node(table: CompiledTable, x: int) -> dict[str, Any]:
+    """The ``expressionNode`` after a table: publishes ``facts.<table>.<output>``."""
+    return {
+        "id": f"facts:{table.name}",
+        "type": "expressionNode",
+        "name": f"{table.name} facts",
+        "position": {"x": x, "y": 160},
+        "content": {
+            "passThrough": True,
+            "inputField": None,
+            "outputPath": None,
+            "executionMode": "single",
+            "expressions": [
+                {
+                    "id": f"facts:{table.name}.{out.name}",
+                    "key": f"facts.{table.name}.{out.name}",
+                    "value": _published(table, out.name),
+                }
+                for out in table.outputs
+            ],
+        },
     }
 
 

@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from service.engine.errors import Finding
 from service.engine.model import (
     Aggregation,
+    AnyTest,
     CompiledRule,
     CompiledTable,
     FactSpec,
@@ -28,8 +29,9 @@ from service.engine.model import (
     Match,
     OutputDef,
     OutputType,
+    UnaryTest,
 )
-from service.engine.unary import AnyTest, UnaryTest, UnaryTestError, compile_test
+from service.engine.unary import UnaryTestError, compile_test
 
 
 def read_yaml(directory: Path, rel: str) -> tuple[Any, bytes, list[Finding]]:

@@ -1,5 +1,8 @@
 """The engine's data model: frozen dataclasses shared by loader, compiler and evaluator.
 
+It also holds a cell's parse tree (``Node``) and compiled form (``UnaryTest``), which
+``unary`` builds and the checker, the exporter and the evaluator read: every other engine
+module imports this one, and it imports none of them, so the engine has no import cycle.
 Everything here is immutable once built, which is what makes a compiled ``Ruleset``
 safe to share between threads without locks.
 """
@@ -9,10 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-if TYPE_CHECKING:
-    from service.engine.unary import UnaryTest
+from typing import Any, Final, NamedTuple
 
 
 class FactType(StrEnum):
@@ -36,7 +36,7 @@ class OutputType(StrEnum):
 
 
 class HitPolicy(StrEnum):
-    """DMN hit policies. Their behaviour is dispatched in one ``match`` in ``evaluator``."""
+    """DMN hit policies. Their behaviour is dispatched in one ``match`` (``plan._policy``)."""
 
     UNIQUE = "UNIQUE"
     ANY = "ANY"
@@ -140,6 +140,86 @@ class Evaluation:
     trace: list[dict[str, Any]] | None
 
 
+#: A compiled cell: takes the fact value (``None`` = unanswered) and says if it matches.
+Predicate = Callable[[Any], bool]
+
+
+class _EmptyList:
+    """The ``[]`` literal: matches an answered, empty ``enum_list``."""
+
+    _instance: _EmptyList | None = None
+
+    def __new__(cls) -> _EmptyList:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "[]"
+
+
+EMPTY_LIST: Final = _EmptyList()
+
+#: A literal in a cell: ``None`` stands for ``null`` (unanswered).
+Literal = None | bool | int | float | str | _EmptyList
+
+
+@dataclass(frozen=True)
+class AnyTest:
+    """``-``: matches anything, including unanswered."""
+
+
+@dataclass(frozen=True)
+class Literals:
+    """A list of literals: matches a value equal to one of them (``enum_list``: contains)."""
+
+    values: tuple[Literal, ...]
+
+
+@dataclass(frozen=True)
+class Compare:
+    """``< 5`` and friends (``=`` and ``!=`` are parsed as literals and ``not``)."""
+
+    op: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Range:
+    """``[lo..hi]`` with each end open or closed."""
+
+    lo: float
+    lo_closed: bool
+    hi: float
+    hi_closed: bool
+
+
+@dataclass(frozen=True)
+class Not:
+    """``not(test)``: an answered value that does not match ``test``."""
+
+    inner: Node
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """``test, test``: a comma list mixing literals with ranges, comparisons or not()."""
+
+    tests: tuple[Node, ...]
+
+
+Node = AnyTest | Literals | Compare | Range | Not | AnyOf
+
+
+@dataclass(frozen=True)
+class UnaryTest:
+    """A compiled cell: its text, its parse tree and the closure the evaluator calls."""
+
+    text: str
+    node: Node
+    fn: Predicate = field(repr=False, compare=False)
+
+
 @dataclass(frozen=True)
 class CompiledRule:
     """One rule, compiled: ``tests`` holds only the inputs it tests (``-`` is left out)."""
@@ -151,10 +231,6 @@ class CompiledRule:
     outputs: Mapping[str, Any]
     #: The ``Match`` this rule produces, built once so a match allocates nothing.
     match: Match = field(repr=False, compare=False)
-
-
-#: A compiled cell: takes the fact value (``None`` = unanswered) and says if it matches.
-Predicate = Callable[[Any], bool]
 
 
 @dataclass(frozen=True)
@@ -170,8 +246,6 @@ class CompiledTable:
     inputs: tuple[InputDef, ...]
     outputs: tuple[OutputDef, ...]
     rules: tuple[CompiledRule, ...]
-    #: The evaluator's precomputed plan (see ``evaluator.TablePlan``).
-    plan: Any = field(default=None, repr=False, compare=False)
 
     def input(self, name: str) -> InputDef:
         """The input called ``name`` (raises ``KeyError`` if the table has none)."""
@@ -192,7 +266,8 @@ class CompiledTable:
 class Ruleset:
     """A loaded, checked and compiled ruleset: read-only, so share it between threads.
 
-    ``tables`` are in evaluation (dependency) order. Build one with ``load_ruleset``.
+    ``tables`` are in evaluation (dependency) order. Build one with ``load_ruleset``, and
+    an ``Evaluator`` from it to evaluate it.
     """
 
     name: str
@@ -202,8 +277,6 @@ class Ruleset:
     constants: Mapping[str, int | float]
     tables: tuple[CompiledTable, ...]
     directory: str = ""
-    #: The evaluator's ruleset-level plan (fact validators), see ``evaluator.build_plan``.
-    plan: Any = field(default=None, repr=False, compare=False)
 
     def table(self, name: str) -> CompiledTable:
         """The table called ``name`` (raises ``KeyError`` if there is none)."""

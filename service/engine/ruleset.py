@@ -14,7 +14,6 @@ from typing import Any
 
 from service.engine.analysis import analyse_table
 from service.engine.errors import Finding, RuleError
-from service.engine.evaluator import build_plan, build_table_plan
 from service.engine.loader import chained_spec, compile_table, read_yaml, validate
 from service.engine.model import CompiledTable, FactSpec, Ruleset
 from service.engine.schema import CATALOG_SCHEMA, RULESET_SCHEMA, TABLE_SCHEMA
@@ -74,21 +73,14 @@ def _find_cycle(names: list[str], deps: Mapping[str, set[str]]) -> list[str]:
     return path[path.index(current) :] + [current]
 
 
-def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | None, list[Finding]]:
-    findings: list[Finding] = []
-    doc, raw, problems = read_yaml(directory, RULESET_FILE)
-    findings += problems
-    if problems:
-        return None, findings
-    problems = validate(doc, RULESET_SCHEMA, RULESET_FILE)
-    if problems:
-        return None, findings + problems
-    parts: list[tuple[str, bytes]] = [(RULESET_FILE, raw)]
-    constants: dict[str, int | float] = dict(doc.get("constants") or {})
-
+def _read_tables(
+    directory: Path, rels: list[str], parts: list[tuple[str, bytes]], findings: list[Finding]
+) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, str]]:
+    """The schema-valid table documents, each with its file, and the file of each table
+    name; appends each file's bytes to ``parts`` and every problem to ``findings``."""
     table_docs: list[tuple[str, dict[str, Any]]] = []
     file_of: dict[str, str] = {}
-    for rel in doc["tables"]:
+    for rel in rels:
         table_doc, table_raw, problems = read_yaml(directory, rel)
         parts.append((rel, table_raw))
         if not problems:
@@ -105,18 +97,17 @@ def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | No
         file_of[name] = rel
         table_doc.setdefault("rules", [])
         table_docs.append((rel, table_doc))
+    return table_docs, file_of
 
-    catalog_rel = doc["catalog"]
-    catalog_doc, catalog_raw, problems = read_yaml(directory, catalog_rel)
-    parts.append((catalog_rel, catalog_raw))
-    if not problems:
-        problems = validate(catalog_doc, CATALOG_SCHEMA, catalog_rel)
-    findings += problems
-    catalog: Mapping[str, Any] | None = None if problems else catalog_doc
 
-    # Every <table>.<output> becomes a fact that other tables may read.
+def _chained_facts(
+    table_docs: list[tuple[str, dict[str, Any]]],
+    facts: Mapping[str, FactSpec],
+    findings: list[Finding],
+) -> tuple[dict[str, FactSpec], dict[str, str]]:
+    """Every fact a table may read (each ``<table>.<output>`` is one), and why each output
+    that cannot be read cannot; appends every problem to ``findings``."""
     known: dict[str, FactSpec] = dict(facts)
-    chained: set[str] = set()
     unreadable: dict[str, str] = {}
     for rel, table_doc in table_docs:
         for output in table_doc["outputs"]:
@@ -129,7 +120,32 @@ def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | No
                 unreadable[fact] = spec
             else:
                 known[fact] = spec
-                chained.add(fact)
+    return known, unreadable
+
+
+def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | None, list[Finding]]:
+    findings: list[Finding] = []
+    doc, raw, problems = read_yaml(directory, RULESET_FILE)
+    findings += problems
+    if problems:
+        return None, findings
+    problems = validate(doc, RULESET_SCHEMA, RULESET_FILE)
+    if problems:
+        return None, findings + problems
+    parts: list[tuple[str, bytes]] = [(RULESET_FILE, raw)]
+    constants: dict[str, int | float] = dict(doc.get("constants") or {})
+
+    table_docs, file_of = _read_tables(directory, doc["tables"], parts, findings)
+
+    catalog_rel = doc["catalog"]
+    catalog_doc, catalog_raw, problems = read_yaml(directory, catalog_rel)
+    parts.append((catalog_rel, catalog_raw))
+    if not problems:
+        problems = validate(catalog_doc, CATALOG_SCHEMA, catalog_rel)
+    findings += problems
+    catalog: Mapping[str, Any] | None = None if problems else catalog_doc
+
+    known, unreadable = _chained_facts(table_docs, facts, findings)
 
     tables: list[CompiledTable] = []
     seen_ids: dict[str, str] = {}
@@ -156,11 +172,6 @@ def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | No
     if findings:
         return None, findings
 
-    read_by_others = {spec.name for t in ordered for spec in t.inputs if spec.name in chained}
-    compiled = tuple(
-        CompiledTable(**{**_fields(t), "plan": build_table_plan(t, read_by_others)})
-        for t in ordered
-    )
     if catalog is None:  # unreachable: a catalog problem is a finding, handled above
         return None, [Finding(catalog_rel, None, "the catalog could not be loaded")]
     ruleset = Ruleset(
@@ -169,15 +180,10 @@ def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | No
         digest=ruleset_digest(parts),
         catalog=MappingProxyType(dict(catalog)),
         constants=MappingProxyType(constants),
-        tables=compiled,
+        tables=tuple(ordered),
         directory=str(directory),
-        plan=build_plan(compiled, chained),
     )
     return ruleset, []
-
-
-def _fields(table: CompiledTable) -> dict[str, Any]:
-    return {name: getattr(table, name) for name in table.__dataclass_fields__}
 
 
 def check_ruleset(directory: Path, facts: Mapping[str, FactSpec]) -> list[Finding]:

@@ -10,8 +10,9 @@ Grammar (in the spirit of DMN FEEL)::
     literal  := "null" | "true" | "false" | number | "$"name | "\"text\"" | "[]"
     operand  := number | "$"name
 
-The parse tree (``Node``) is kept for the static checker; the closure (``Predicate``) is
-what the evaluator calls. Parsing happens only at load time; a request only calls closures.
+The parse tree (``Node``, defined in ``model`` with ``UnaryTest``) is kept for the static
+checker and the code generator; the closure (``Predicate``) is what the interpreter calls.
+Parsing happens only at load time.
 """
 
 from __future__ import annotations
@@ -19,90 +20,27 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
-from service.engine.model import FactType, InputDef, Predicate
+from service.engine.model import (
+    EMPTY_LIST,
+    AnyOf,
+    AnyTest,
+    Compare,
+    FactType,
+    InputDef,
+    Literal,
+    Literals,
+    Node,
+    Not,
+    Predicate,
+    Range,
+    UnaryTest,
+)
 
 
 class UnaryTestError(ValueError):
     """A cell that cannot be parsed or does not fit its input (becomes a Finding)."""
-
-
-class _EmptyList:
-    """The ``[]`` literal: matches an answered, empty ``enum_list``."""
-
-    _instance: _EmptyList | None = None
-
-    def __new__(cls) -> _EmptyList:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "[]"
-
-
-EMPTY_LIST: Final = _EmptyList()
-
-#: A literal in a cell: ``None`` stands for ``null`` (unanswered).
-Literal = None | bool | int | float | str | _EmptyList
-
-
-@dataclass(frozen=True)
-class AnyTest:
-    """``-``: matches anything, including unanswered."""
-
-
-@dataclass(frozen=True)
-class Literals:
-    """A list of literals: matches a value equal to one of them (``enum_list``: contains)."""
-
-    values: tuple[Literal, ...]
-
-
-@dataclass(frozen=True)
-class Compare:
-    """``< 5`` and friends (``=`` and ``!=`` are parsed as literals and ``not``)."""
-
-    op: str
-    value: float
-
-
-@dataclass(frozen=True)
-class Range:
-    """``[lo..hi]`` with each end open or closed."""
-
-    lo: float
-    lo_closed: bool
-    hi: float
-    hi_closed: bool
-
-
-@dataclass(frozen=True)
-class Not:
-    """``not(test)``: an answered value that does not match ``test``."""
-
-    inner: Node
-
-
-@dataclass(frozen=True)
-class AnyOf:
-    """``test, test``: a comma list mixing literals with ranges, comparisons or not()."""
-
-    tests: tuple[Node, ...]
-
-
-Node = AnyTest | Literals | Compare | Range | Not | AnyOf
-
-
-@dataclass(frozen=True)
-class UnaryTest:
-    """A compiled cell: its text, its parse tree and the closure the evaluator calls."""
-
-    text: str
-    node: Node
-    fn: Predicate = field(repr=False, compare=False)
 
 
 _TOKEN = re.compile(

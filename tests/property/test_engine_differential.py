@@ -1,4 +1,5 @@
-"""The compiled evaluator against a naive interpreter, and the checker against brute force.
+"""The generated function and the interpreter against a naive interpreter, and the static
+checker against brute force.
 
 Tables are generated as structured cells (``spec``) rendered to text for the engine; the
 naive interpreter reads the structure, so a parser, compiler, index or hit-policy bug in
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -16,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.engine import EvaluationError, FactSpec, FactType, Ruleset, evaluate
+from service.engine import EvaluationError, Evaluator, FactSpec, FactType, Ruleset, evaluate
 from service.engine.analysis import analyse_table
-from service.engine.evaluator import build_plan, build_table_plan, evaluator_for
 from service.engine.loader import compile_table
+from service.engine.plan import INDEX_MIN_RULES
 from tests.support.engine_rules import facts_strategy
 
 FACTS: Mapping[str, FactSpec] = {
@@ -164,28 +166,30 @@ def tables(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, dict[str, tuple[A
     return doc, specs
 
 
-def _ruleset(doc: dict[str, Any], index_min_rules: int) -> Ruleset:
-    """Compile without the static checker, so overlapping UNIQUE/ANY tables reach run time.
-
-    ``index_min_rules=0`` indexes every table where an index pays, so the generated
-    per-key functions are held to the same answers as the one over all rules."""
+def _ruleset(doc: dict[str, Any]) -> Ruleset:
+    """Compile without the static checker, so overlapping UNIQUE/ANY tables reach run time."""
     table, findings = compile_table("t.yaml", doc, FACTS, {}, {})
     assert table is not None, findings
-    table = table.__class__(
-        **{
-            **{f: getattr(table, f) for f in table.__dataclass_fields__},
-            "plan": build_table_plan(table, set(), index_min_rules=index_min_rules),
-        }
-    )
-    return Ruleset(
-        "gen",
-        "0.0.0",
-        "sha256:-",
-        MappingProxyType({}),
-        MappingProxyType({}),
-        (table,),
-        plan=build_plan([table], set()),
-    )
+    return Ruleset("gen", "0.0.0", "sha256:-", MappingProxyType({}), MappingProxyType({}), (table,))
+
+
+def _big(
+    doc: dict[str, Any], specs: dict[str, dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The table with its rules repeated (``r0``.. then ``r0x1``..) up to the size that is
+    indexed (``plan.INDEX_MIN_RULES``), so the generated function branches on a bool or enum
+    column wherever that saves tests; the naive interpreter reads the copies alike."""
+    if not doc["rules"]:
+        return doc, specs
+    rules = list(doc["rules"])
+    big_specs = dict(specs)
+    copy = 1
+    while len(rules) < INDEX_MIN_RULES:
+        for rule in doc["rules"]:
+            rules.append({**rule, "id": f"{rule['id']}x{copy}"})
+            big_specs[f"{rule['id']}x{copy}"] = specs[rule["id"]]
+        copy += 1
+    return {**doc, "rules": rules}, big_specs
 
 
 def naive_table(
@@ -250,30 +254,33 @@ def naive_partial(
 def test_compiled_evaluator_agrees_with_naive_interpreter(
     table: tuple[dict[str, Any], dict[str, Any]], samples: list[dict[str, Any]]
 ) -> None:
-    doc, specs = table
-    rulesets = [_ruleset(doc, index_min_rules=0), _ruleset(doc, index_min_rules=10_000)]
-    for facts in samples:
-        try:
-            expected: Any = naive_table(doc, specs, facts)
-        except EvaluationError:
-            for ruleset in rulesets:
-                with pytest.raises(EvaluationError):
-                    evaluate(ruleset, facts)
-                with pytest.raises(EvaluationError):
-                    evaluator_for(ruleset, partial_for=())(facts)
-            continue
-        partial = naive_partial(doc, specs, facts)
-        for ruleset, explain in itertools.product(rulesets, (False, True)):
-            result = evaluate(ruleset, facts, explain=explain).results["t"]
-            assert ([m.rule_id for m in result.matches], result.value) == expected
-            assert [(p.rule_id, p.missing) for p in result.partial] == partial
-        # The match-only function (no partial matches asked for) and its indexed fallback.
-        for ruleset in rulesets:
-            result = evaluator_for(ruleset, partial_for=())(facts)["t"]
+    """The generated function (with partial matches for every table, for none, and for the
+    table by name) and the interpreter (``explain``, and ``evaluate``), on the table as
+    drawn and on its big, indexed copy."""
+    for doc, specs in (table, _big(*table)):
+        ruleset = _ruleset(doc)
+        runs = [Evaluator(ruleset).run, Evaluator(ruleset, partial_for=("t",)).run]
+        matches_only = Evaluator(ruleset, partial_for=()).run
+        explain = Evaluator(ruleset).explain
+        for facts in samples:
+            try:
+                expected: Any = naive_table(doc, specs, facts)
+            except EvaluationError:
+                for call in [*runs, matches_only, explain, partial(evaluate, ruleset)]:
+                    with pytest.raises(EvaluationError):
+                        call(facts)
+                continue
+            partials = naive_partial(doc, specs, facts)
+            results = [run(facts)["t"] for run in runs] + [
+                explain(facts).results["t"],
+                evaluate(ruleset, facts).results["t"],
+            ]
+            for result in results:
+                assert ([m.rule_id for m in result.matches], result.value) == expected
+                assert [(p.rule_id, p.missing) for p in result.partial] == partials
+            result = matches_only(facts)["t"]
             assert ([m.rule_id for m in result.matches], result.value) == expected
             assert result.partial == ()
-            result = evaluator_for(ruleset, partial_for=("t",))(facts)["t"]
-            assert [(p.rule_id, p.missing) for p in result.partial] == partial
 
 
 def _domain(name: str) -> list[Any]:
@@ -304,7 +311,7 @@ def test_static_checker_agrees_with_brute_force(
     """
     doc, specs = table
     doc["complete"] = True
-    ruleset = _ruleset(doc, index_min_rules=0)
+    ruleset = _ruleset(doc)
     compiled = ruleset.tables[0]
     findings = [f.message for f in analyse_table(compiled)]
     names = [spec["name"] for spec in doc["inputs"]]

@@ -1,4 +1,4 @@
-"""A compiled ruleset is shared by every request thread: parallel == sequential."""
+"""One Evaluator is shared by every request thread: parallel == sequential."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from service.engine import EvaluationError, evaluate, load_ruleset
+from service.engine import EvaluationError, Evaluator, load_ruleset
 from tests.support.engine_rules import FACTS, FIXTURE
 
 
@@ -31,25 +31,27 @@ def _random_facts(rng: random.Random) -> dict[str, Any]:
     return facts
 
 
-def _answer(ruleset: Any, facts: dict[str, Any]) -> Any:
+def _answer(evaluator: Evaluator, facts: dict[str, Any]) -> Any:
     try:
-        evaluation = evaluate(ruleset, facts, explain=True)
+        results = evaluator.run(facts)
+        evaluation = evaluator.explain(facts)
     except EvaluationError as exc:
         return ("error", str(exc))
     return (
+        {name: (r.matches, r.partial, r.value) for name, r in results.items()},
         {name: (r.matches, r.partial, r.value) for name, r in evaluation.results.items()},
         evaluation.trace,
     )
 
 
 def test_parallel_evaluations_equal_sequential_ones() -> None:
-    ruleset = load_ruleset(FIXTURE, FACTS)
+    evaluator = Evaluator(load_ruleset(FIXTURE, FACTS))
     rng = random.Random(20261125)
     payloads = [_random_facts(rng) for _ in range(400)]
     untouched = copy.deepcopy(payloads)
-    sequential = [_answer(ruleset, facts) for facts in payloads]
+    sequential = [_answer(evaluator, facts) for facts in payloads]
     with ThreadPoolExecutor(max_workers=8) as pool:
         for _ in range(3):
-            parallel = list(pool.map(lambda f: _answer(ruleset, f), payloads))
+            parallel = list(pool.map(lambda f: _answer(evaluator, f), payloads))
             assert parallel == sequential
     assert payloads == untouched  # evaluation never writes into the caller's facts

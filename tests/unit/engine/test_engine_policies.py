@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from service.engine import EvaluationError, HitPolicy, Ruleset, evaluate, load_ruleset
-from service.engine.evaluator import build_plan, build_table_plan
+from service import engine
+from service.engine import Evaluation, EvaluationError, Evaluator, HitPolicy, Ruleset, load_ruleset
+from service.engine.plan import build_plan
 from tests.support.engine_rules import FACTS, FIXTURE, build, rule, table
 
 LEVEL = {
@@ -19,6 +22,20 @@ LEVEL = {
     "values": ["emergency", "urgent", "routine", "self_care"],
 }
 PAIN = {"name": "pain.level", "type": "int"}
+
+
+def evaluate(ruleset: Ruleset, facts: Mapping[str, Any], *, explain: bool = False) -> Evaluation:
+    """``engine.evaluate`` (the interpreter), held to ``Evaluator.run`` (the generated
+    function): every answer and every error below is both paths'."""
+    try:
+        generated = Evaluator(ruleset).run(facts)
+    except EvaluationError as exc:
+        with pytest.raises(EvaluationError, match=re.escape(str(exc))):
+            engine.evaluate(ruleset, facts, explain=explain)
+        raise
+    evaluation = engine.evaluate(ruleset, facts, explain=explain)
+    assert dict(evaluation.results) == generated
+    return evaluation
 
 
 def _pain_table(policy: str, **extra: Any) -> dict[str, Any]:
@@ -65,15 +82,8 @@ def _with_policy(ruleset: Ruleset, name: str, policy: HitPolicy) -> Ruleset:
     A checked UNIQUE or ANY table cannot overlap (the checker proves it), so the run-time
     guards can only be reached by a table that skipped the check.
     """
-    tables = []
-    for t in ruleset.tables:
-        if t.name == name:
-            t = replace(t, hit_policy=policy)
-            t = replace(t, plan=build_table_plan(t, set()))
-        tables.append(t)
-    # The ruleset's plan is generated from its tables' plans, so it is rebuilt too.
-    chained = {f"{t.name}.{out.name}" for t in tables for out in t.outputs}
-    return replace(ruleset, tables=tuple(tables), plan=build_plan(tables, chained))
+    tables = tuple(replace(t, hit_policy=policy) if t.name == name else t for t in ruleset.tables)
+    return replace(ruleset, tables=tables)
 
 
 def test_unique_with_two_matches_is_an_error_not_the_first(tmp_path: Path) -> None:
@@ -285,7 +295,7 @@ def test_index_keeps_partial_matches_when_the_indexed_input_is_unanswered(
                 rule(f"r{i}", {"level": "routine"}, rom=f'"{rom}"', pain__level=f">= {i}")
                 for i, rom in enumerate(["full", "reduced", "very_limited"] * 3)
             ]
-            # Enough rules for the table to be indexed (see evaluator._INDEX_MIN_RULES);
+            # Enough rules for the table to be indexed (see plan.INDEX_MIN_RULES);
             # with pain 4 answered, none of these matches or half-matches.
             + [
                 rule(f"f{i}", {"level": "routine"}, rom='"full"', pain__level="10")
@@ -293,7 +303,8 @@ def test_index_keeps_partial_matches_when_the_indexed_input_is_unanswered(
             ],
         ),
     )
-    assert ruleset.table("t").plan.index_input == "rom"
+    index = build_plan(ruleset).tables[0].index
+    assert index is not None and index.column == "rom"
     result = evaluate(ruleset, {"pain.level": 4}).results["t"]
     assert [p.rule_id for p in result.partial] == [f"r{i}" for i in range(5)]
     assert _ids(ruleset, {"rom": "reduced", "pain.level": 4}) == ["r1", "r4"]
