@@ -234,18 +234,3 @@ def nest(facts: dict[str, Any]) -> dict[str, Any]:
             node = node.setdefault(part, {})
         node[leaf] = list(value) if isinstance(value, tuple | set | frozenset) else value
     return context
-
-
-def table_values(result: dict[str, Any], ruleset: Ruleset) -> dict[str, Any]:
-    """Per table, zen's answer in the shape of our ``TableResult.value``."""
-    rows = result.get("rows", {})
-    facts = result.get("facts", {})
-    values: dict[str, Any] = {}
-    for table in ruleset.tables:
-        if table.hit_policy is HitPolicy.COLLECT and table.aggregation is not None:
-            values[table.name] = facts.get(table.name, {}).get(table.outputs[0].name)
-        elif table.hit_policy in (HitPolicy.COLLECT, HitPolicy.RULE_ORDER):
-            values[table.name] = rows.get(table.name, [])
-        else:
-            values[table.name] = rows.get(table.name) or None
-    return values

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from service.engine import FactSpec, Ruleset, evaluate, load_ruleset
-from service.engine.jdm import export_jdm, nest, table_values
+from service.engine.jdm import export_jdm, nest
 from tests.support.engine_rules import FACTS, FIXTURE, facts_strategy
+from tests.support.zen_results import table_values
 
 zen = pytest.importorskip("zen", reason="zen-engine is a dev dependency")
 
