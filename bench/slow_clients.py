@@ -57,11 +57,12 @@ HAPROXY_CFG = ROOT / "deploy" / "haproxy.cfg"
 TRICKLE_LENGTH = 300
 ASSESS_BODY = b'{"age": 44, "duration_days": 21, "onset": "gradual"}'
 
-# (label, environment for deploy/gunicorn.conf.py); "default" sets nothing.
+# (label, environment for deploy/gunicorn.conf.py); "default" sets nothing. gthread keeps
+# connections alive for 75 s (what the config offered it before); the others close each one.
 CONFIGS: list[tuple[str, dict[str, str]]] = [
-    ("sync 2", {"WORKER_CLASS": "sync", "THREADS": "1"}),
-    ("gthread 2x4", {"WORKER_CLASS": "gthread", "THREADS": "4"}),
-    ("gevent 2", {"WORKER_CLASS": "gevent", "THREADS": "1"}),
+    ("sync 2", {"WORKER_CLASS": "sync", "THREADS": "1", "KEEPALIVE": "0"}),
+    ("gthread 2x4", {"WORKER_CLASS": "gthread", "THREADS": "4", "KEEPALIVE": "75"}),
+    ("gevent 2", {"WORKER_CLASS": "gevent", "THREADS": "1", "KEEPALIVE": "0"}),
     ("default", {}),
 ]
 

@@ -84,19 +84,16 @@ bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"]
 workers = int(os.environ.get("WORKERS", "2"))
 threads = int(os.environ.get("THREADS", "1"))
 
-# Worker class: sync, chosen by measuring POST /assess (real ruleset, realistic body) with wrk,
-# 16 connections, 4-5 s runs alternating sync / gthread on this shared 2-core machine (Nov 2026).
-# req/s sync 2 vs gthread 2x4, and p99:
-#   before the request fast path: 1049/951, 859/936, 1949/1761, 1508/1435, 1019/1065 (median
-#     ratio 1.05); p99 lower for sync in 3 of 5 pairs;
-#   after it: 1192/1286, 1238/1776, 1910/1843, 1597/1664 (median 0.95); p99 sync 18-27 ms,
-#     gthread 35-60 ms in every pair.
-# Throughput is a tie within the noise; sync's tail is half of gthread's. 4 sync workers reached
-# 0.4-0.7x of 2. An assessment is pure CPU with nothing to wait on, so threads only add GIL
-# handoffs. sync ignores keep-alive and one slow client holds a worker: HAProxy buffers whole
-# requests (deploy/haproxy.cfg), so workers only see complete ones. Set WORKER_CLASS=gthread and
-# THREADS>1 to face slow clients directly.
-worker_class = os.environ.get("WORKER_CLASS", "sync")
+# Worker class: gunicorn's gevent worker with a deadline on reading each request
+# (service/worker.py). A sync worker serves one connection at a time, so a few clients that
+# send half a request and wait stop the service; gthread does the same to its threads. A
+# greenlet per connection costs a few KiB, so 256 slow clients leave /assess and /readyz
+# answering in milliseconds (tests/deploy/test_slow_clients.py; figures in
+# docs/performance.md). WORKER_CLASS=sync or gthread still works behind a buffering proxy.
+worker_class = os.environ.get("WORKER_CLASS", "service.worker.Worker")
+# Connections one gevent worker holds at once (gunicorn's default); past it, new ones wait
+# in the listen backlog until a slow client is cut off.
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
 
 # Load the app (and compile the ruleset) once in the master: a broken ruleset stops gunicorn
 # before any worker forks, workers start in milliseconds, and the compiled tables are shared
@@ -105,12 +102,16 @@ preload_app = True
 
 # A request takes about a millisecond; a worker silent for 30 s is stuck, not busy.
 timeout = 30
+# service.worker.Worker reads REQUEST_TIMEOUT (seconds, default 10, like HAProxy's
+# "timeout http-request"): a request's head and body must arrive within it, or the client is
+# cut off and logged without anything it sent.
 # In-flight requests get this long after SIGTERM. Kubernetes' terminationGracePeriodSeconds
 # must cover preStop sleep + POPCHECK_DRAIN_SECONDS + this + a margin (tests/deploy checks it).
 graceful_timeout = 20
-# Only gthread honours keep-alive; it must outlast the load balancer's idle timeout so the
-# balancer closes idle connections, never gunicorn (a race that turns into 502s).
-keepalive = int(os.environ.get("KEEPALIVE", "75"))
+# Off: every answer closes its connection, as the sync worker always did, so a stopping
+# worker has no idle kept-alive connections to wait for. Set it (above the load balancer's
+# idle timeout) to keep connections open with gevent or gthread.
+keepalive = int(os.environ.get("KEEPALIVE", "0"))
 
 # The heartbeat file is touched on every request; on /dev/shm that is a memory write, while
 # an overlay or network /tmp can stall workers into false timeouts.
