@@ -46,6 +46,7 @@ from bench.http import HOST, PACED_SHARE, Server, _calibrate, _free_port, _wrk
 
 ROUNDS = max(1, int(os.environ.get("BENCH_SLOW_ROUNDS", "2")))
 SECONDS = max(1, int(os.environ.get("BENCH_SLOW_SECONDS", "4")))
+ROUNDS_H2H = max(1, int(os.environ.get("BENCH_SLOW_H2H_ROUNDS", "5")))
 SLOW_SOCKETS = 256
 HOLD = 5.0
 PROBE_EVERY = 0.5
@@ -100,6 +101,12 @@ class HAProxy:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"{self.name} did not pass traffic within 15 s")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the haproxy process, in seconds."""
+        assert self.process is not None
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -321,6 +328,88 @@ def _measure(
             server.stop()
 
 
+def _head_to_head(wrk: str, workdir: Path, payload_file: Path, size: int) -> None:
+    """The choice itself, interleaved: sync before, the default after, and sync behind a
+    buffering HAProxy (the other way to survive slow clients), each run right after the
+    others so the machine's drift moves them together."""
+    sync = {"WORKER_CLASS": "sync", "THREADS": "1", "KEEPALIVE": "0"}
+    bare_env = {"BENCH_BARE_BODY_BYTES": str(size)}
+    servers = {
+        "sync service": Server("h2h-sync", "service.app:create_app()", workdir, sync),
+        "sync bare": Server(
+            "h2h-sync-bare", "bench._bare_app:create_app()", workdir, {**sync, **bare_env}
+        ),
+        "default service": Server("h2h-default", "service.app:create_app()", workdir, {}),
+        "default bare": Server(
+            "h2h-default-bare", "bench._bare_app:create_app()", workdir, bare_env
+        ),
+    }
+    proxy: HAProxy | None = None
+    try:
+        for server in servers.values():
+            server.start()
+        proxy = HAProxy("h2h-haproxy", servers["sync service"].port, workdir)
+        proxy.start()
+        targets: dict[str, tuple[int, list[Server], HAProxy | None]] = {
+            name: (server.port, [server], None) for name, server in servers.items()
+        }
+        targets["sync service behind haproxy"] = (proxy.port, [servers["sync service"]], proxy)
+        order = [
+            "sync service",
+            "sync bare",
+            "default service",
+            "default bare",
+            "sync service behind haproxy",
+        ]
+        for port, _, _ in targets.values():
+            _wrk(wrk, port, payload_file, 1)  # warm
+        rps: dict[str, list[float]] = {name: [] for name in order}
+        cpu: dict[str, list[float]] = {name: [] for name in order}
+        for _ in range(ROUNDS_H2H):
+            for name in order:
+                port, behind, front = targets[name]
+                before = sum(s.cpu_seconds() for s in behind) + (
+                    front.cpu_seconds() if front else 0
+                )
+                figures = _wrk(wrk, port, payload_file, SECONDS)
+                after = sum(s.cpu_seconds() for s in behind) + (front.cpu_seconds() if front else 0)
+                rps[name].append(figures["rps"])
+                cpu[name].append((after - before) / figures["requests"] * 1e6)
+        print(f"  head to head, {ROUNDS_H2H} rounds of {len(order)} interleaved {SECONDS} s runs:")
+        for name in order:
+            print(
+                f"    {name:<28} req/s "
+                + " ".join(f"{r:5.0f}" for r in rps[name])
+                + f"   CPU µs/req (workers{' + haproxy' if 'haproxy' in name else ''}) median "
+                f"{statistics.median(cpu[name]):.0f}"
+            )
+
+        def ratio(a: str, b: str) -> str:
+            pairs = [x / y for x, y in zip(rps[a], rps[b], strict=True)]
+            return " ".join(f"{p:.2f}" for p in pairs) + f" (median {statistics.median(pairs):.2f})"
+
+        print(f"    service/bare, sync (before):          {ratio('sync service', 'sync bare')}")
+        print(
+            f"    service/bare, default (after):        {ratio('default service', 'default bare')}"
+        )
+        print(
+            f"    default / sync service:               {ratio('default service', 'sync service')}"
+        )
+        print(
+            "    sync behind haproxy / sync:           "
+            f"{ratio('sync service behind haproxy', 'sync service')}"
+        )
+        print(
+            "    default / sync behind haproxy:        "
+            f"{ratio('default service', 'sync service behind haproxy')}"
+        )
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        for server in servers.values():
+            server.stop()
+
+
 def main() -> None:
     """Every worker class, directly and behind HAProxy: throughput, p99, slow clients."""
     wrk = shutil.which("wrk")
@@ -349,5 +438,7 @@ def main() -> None:
                     _measure(wrk, label, env, front, workdir, payload_file, size)
                 except RuntimeError as error:  # a class that cannot start is a figure too
                     print(f"  {label:<12} {front:<8} could not run: {error}", flush=True)
+        if not only or "head-to-head" in only.split(","):
+            _head_to_head(wrk, workdir, payload_file, size)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
