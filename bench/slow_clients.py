@@ -329,9 +329,10 @@ def _measure(
 
 
 def _head_to_head(wrk: str, workdir: Path, payload_file: Path, size: int) -> None:
-    """The choice itself, interleaved: sync before, the default after, and sync behind a
-    buffering HAProxy (the other way to survive slow clients), each run right after the
-    others so the machine's drift moves them together."""
+    """The choice itself, interleaved: sync before, the default after, gunicorn's own gevent
+    worker (what the deadline costs), and sync behind a buffering HAProxy (the other way to
+    survive slow clients), each run right after the others so the machine's drift moves
+    them together."""
     sync = {"WORKER_CLASS": "sync", "THREADS": "1", "KEEPALIVE": "0"}
     bare_env = {"BENCH_BARE_BODY_BYTES": str(size)}
     servers = {
@@ -340,6 +341,12 @@ def _head_to_head(wrk: str, workdir: Path, payload_file: Path, size: int) -> Non
             "h2h-sync-bare", "bench._bare_app:create_app()", workdir, {**sync, **bare_env}
         ),
         "default service": Server("h2h-default", "service.app:create_app()", workdir, {}),
+        "gevent service": Server(
+            "h2h-gevent",
+            "service.app:create_app()",
+            workdir,
+            {"WORKER_CLASS": "gevent", "THREADS": "1", "KEEPALIVE": "0"},
+        ),
         "default bare": Server(
             "h2h-default-bare", "bench._bare_app:create_app()", workdir, bare_env
         ),
@@ -359,6 +366,7 @@ def _head_to_head(wrk: str, workdir: Path, payload_file: Path, size: int) -> Non
             "sync bare",
             "default service",
             "default bare",
+            "gevent service",
             "sync service behind haproxy",
         ]
         for port, _, _ in targets.values():
@@ -394,6 +402,10 @@ def _head_to_head(wrk: str, workdir: Path, payload_file: Path, size: int) -> Non
         )
         print(
             f"    default / sync service:               {ratio('default service', 'sync service')}"
+        )
+        print(
+            "    default / gunicorn's gevent service:  "
+            f"{ratio('default service', 'gevent service')}"
         )
         print(
             "    sync behind haproxy / sync:           "

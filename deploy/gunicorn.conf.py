@@ -82,17 +82,28 @@ sys.excepthook = _log_uncaught
 
 bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"]
 workers = int(os.environ.get("WORKERS", "2"))
+# Only for WORKER_CLASS=gthread (with sync, THREADS > 1 makes gunicorn switch to gthread).
 threads = int(os.environ.get("THREADS", "1"))
 
-# Worker class: gunicorn's gevent worker with a deadline on reading each request
-# (service/worker.py). A sync worker serves one connection at a time, so a few clients that
-# send half a request and wait stop the service; gthread does the same to its threads. A
-# greenlet per connection costs a few KiB, so 256 slow clients leave /assess and /readyz
-# answering in milliseconds (tests/deploy/test_slow_clients.py; figures in
-# docs/performance.md). WORKER_CLASS=sync or gthread still works behind a buffering proxy.
+# Worker class: gevent with a request deadline (service/worker.py), chosen by measuring
+# (bench/slow_clients.py, docs/performance.md; 2 shared cores, Dec 2026). sync serves one
+# connection per worker and gthread one per thread, and neither limits how long a request may
+# take to arrive: 4 clients sending half a request line left sync's /readyz unanswered, and
+# 256 left both classes' /assess and /readyz unanswered for as long as they held on. In
+# Kubernetes the Service does not buffer, so that is a readiness outage. A gevent worker
+# holds a connection in a greenlet: under the same 256, /assess answered within 0.01 s.
+# Cost, interleaved wrk runs (median of 5-7 rounds, 3 runs): 0.79-0.89 of sync's req/s,
+# +20-130 µs CPU per request; sync behind HAProxy instead: 0.82-0.93 of sync, +150-225 µs
+# (HAProxy's CPU on the same cores); head to head, default / sync behind HAProxy 0.97-1.33,
+# and HAProxy would be one more process in every pod. The service's share of the bare app's rate (the speed bar, the bare
+# app under these same settings) was 0.61-0.70 with sync, 0.69-0.73 now.
+# REQUEST_TIMEOUT (seconds, default 10, as HAProxy's "timeout http-request"): a request's
+# head and body must arrive within it, or the client is cut off and logged (address, phase,
+# seconds, byte count; never what it sent). WORKER_CLASS=sync or gthread remain for running
+# behind a buffering proxy.
 worker_class = os.environ.get("WORKER_CLASS", "service.worker.Worker")
-# Connections one gevent worker holds at once (gunicorn's default); past it, new ones wait
-# in the listen backlog until a slow client is cut off.
+# Connections one gevent worker holds at once (gunicorn's default): 2,000 for two workers,
+# a few KiB each; past it, new ones wait in the listen backlog until slow ones are cut off.
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
 
 # Load the app (and compile the ruleset) once in the master: a broken ruleset stops gunicorn
@@ -100,11 +111,9 @@ worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
 # copy-on-write. Per-worker metric values are therefore set in ``post_fork``, not at load.
 preload_app = True
 
-# A request takes about a millisecond; a worker silent for 30 s is stuck, not busy.
+# A request takes about a millisecond; a worker silent for 30 s (its event loop blocked) is
+# stuck, not busy.
 timeout = 30
-# service.worker.Worker reads REQUEST_TIMEOUT (seconds, default 10, like HAProxy's
-# "timeout http-request"): a request's head and body must arrive within it, or the client is
-# cut off and logged without anything it sent.
 # In-flight requests get this long after SIGTERM. Kubernetes' terminationGracePeriodSeconds
 # must cover preStop sleep + POPCHECK_DRAIN_SECONDS + this + a margin (tests/deploy checks it).
 graceful_timeout = 20

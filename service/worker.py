@@ -4,8 +4,8 @@ A gevent worker serves each connection in a greenlet, so a client that sends hal
 and waits costs a few kilobytes and an idle socket, not a worker (sync) or a thread (gthread).
 gunicorn puts no limit of its own on how long a request may take to arrive, so this worker
 adds one: a request's head and body must have arrived ``REQUEST_TIMEOUT`` seconds (default
-10, as HAProxy's ``timeout http-request``) after its connection was accepted, or after the
-previous answer on a kept-alive connection. Past it, the connection reads as closed by the
+10, as HAProxy's ``timeout http-request``) after its connection was accepted, or on a
+kept-alive connection after the request's first byte. Past it, the connection reads as closed by the
 client: before the head is complete gunicorn drops it without an answer; mid-body the app
 finds the body shorter than its ``Content-Length`` and answers 400. Either way one warning
 is logged, ``slow client cut off``, with the peer address, the phase (``head`` or ``body``),
@@ -44,8 +44,10 @@ def request_timeout_from_env() -> float:
 class DeadlineSocket:
     """A client socket whose ``recv`` reports end of stream once the request's time is up.
 
-    Everything else (``sendall``, ``close``, ``fileno``...) is the socket's own. gunicorn's
-    parser and request body read only through ``recv``.
+    The clock starts when the connection is accepted, and on a kept-alive connection at the
+    first byte of each further request (the wait before it is gunicorn's ``keepalive``).
+    Everything else (``sendall``, ``close``, ``fileno``...) is the socket's own: gunicorn's
+    parser and the request body read only through ``recv``.
     """
 
     def __init__(self, sock: Any, peer: Any, seconds: float, log: Any) -> None:
@@ -55,24 +57,32 @@ class DeadlineSocket:
         self._log = log
         self.phase = "head"
         self.cut_off = False
-        self.arm()
-
-    def arm(self) -> None:
-        """Start the clock for the next request on this connection."""
         self._started = time.monotonic()
-        self._deadline = self._started + self._seconds
+        self._deadline: float | None = self._started + seconds
+        self._received = 0
+
+    def next_request(self) -> None:
+        """An answer went out: the next request's clock starts at its first byte."""
+        self._deadline = None
         self._received = 0
         self.phase = "head"
 
     def recv(self, size: int) -> bytes:
         if self.cut_off:
             return b""
+        if self._deadline is None:
+            # Idle between requests, bounded by gunicorn's keepalive timeout around the read.
+            data: bytes = self._sock.recv(size)
+            self._started = time.monotonic()
+            self._deadline = self._started + self._seconds
+            self._received = len(data)
+            return data
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             return self._cut()
         self._sock.settimeout(remaining)
         try:
-            data: bytes = self._sock.recv(size)
+            data = self._sock.recv(size)
         except TimeoutError:
             return self._cut()
         finally:
@@ -125,4 +135,4 @@ class Worker(GeventWorker):  # type: ignore[misc]
             return super().handle_request(listener_name, req, sock, addr)
         finally:
             if isinstance(sock, DeadlineSocket):
-                sock.arm()
+                sock.next_request()

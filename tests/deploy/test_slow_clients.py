@@ -6,6 +6,7 @@ client is cut off after ``REQUEST_TIMEOUT`` with a log line that repeats nothing
 
 from __future__ import annotations
 
+import http.client
 import json
 import selectors
 import socket
@@ -182,3 +183,25 @@ def test_a_slow_client_is_cut_off_after_the_request_timeout_and_logged_without_c
         assert secret not in output
     # And the service still answers.
     assert request(instance.port, "POST", "/assess", ASSESS_BODY).status == 200
+
+
+def test_a_kept_alive_connection_may_idle_past_the_request_timeout(procs: Processes) -> None:
+    # The deadline runs from a request's first byte; the idle wait before it is keepalive's.
+    instance = procs.serve(workers=2, extra_env={"REQUEST_TIMEOUT": "1", "KEEPALIVE": "5"})
+    conn = http.client.HTTPConnection(HOST, instance.port, timeout=5)
+    body = json.dumps(ASSESS_BODY)
+    local_ends = []
+    try:
+        for pause in (1.6, 0.0):
+            conn.request("POST", "/assess", body=body, headers={"Content-Type": "application/json"})
+            assert conn.sock is not None
+            local_ends.append(conn.sock.getsockname())
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200
+            assert response.getheader("Connection") != "close"
+            time.sleep(pause)
+    finally:
+        conn.close()
+    assert local_ends[0] == local_ends[1], "the second request needed a new connection"
+    assert "slow client cut off" not in instance.output()
