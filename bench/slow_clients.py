@@ -18,6 +18,11 @@ For every (worker class, front) pair, with the service and the bare Flask app
 Finally, the default configuration alone: how long the server lets each kind of slow client
 hold its connection before cutting it off (bounded at ``CUTOFF_WAIT`` s).
 
+Last, the choice itself head to head (``BENCH_SLOW_H2H_ROUNDS``, default 5, rounds of
+interleaved runs): sync, the default, gunicorn's gevent and sync behind HAProxy, with worker
+CPU per request. About 8 minutes in all; ``BENCH_SLOW_ONLY`` (labels, or ``head-to-head``,
+comma-separated) runs a part.
+
 Only 127.0.0.1; every loop is bounded in count and time. Figures are printed, never asserted;
 wrk and the attackers share the 2 cores with the servers, so compare the ratios within one
 run, not absolute figures across runs.
