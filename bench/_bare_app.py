@@ -38,4 +38,9 @@ def create_app(size: int | None = None) -> Flask:
         json.loads(request.get_data())
         return Response(body, mimetype="application/json")
 
+    @app.get("/readyz")
+    def readyz() -> Response:
+        # Only for HAProxy's health check when bench/slow_clients.py puts it in front.
+        return Response(b'{"status":"ok"}', mimetype="application/json")
+
     return app

@@ -2,11 +2,12 @@
 
 ``bench/http.py`` shows that a service request costs a worker about 135 µs more CPU than a
 bare app's, while ``bench/inprocess.py`` (Flask's test client) accounts for about 85 of them.
-This runs the same code a sync worker runs for one request, minus the kernel: gunicorn's
-parser on a socket stand-in, the WSGI environ, the app, the response write and the access
-log, under ``deploy/gunicorn.conf.py`` (its settings, its logger class) and with
-multiprocess metrics, as in a worker. Each stage's median per request shows which part of
-the gap the app itself makes and which the rest of the path.
+This runs the code a worker runs for one request (sync and gevent workers share it), minus
+the kernel and gevent's scheduling: gunicorn's parser on a socket stand-in, the WSGI
+environ, the app, the response write and the access log, under ``deploy/gunicorn.conf.py``
+(its settings, its logger class) and with multiprocess metrics, as in a worker. Each stage's
+median per request shows which part of the gap the app itself makes and which the rest of
+the path.
 
 It runs in a child process: ``PROMETHEUS_MULTIPROC_DIR`` must be set before
 prometheus-client is first imported.
@@ -93,7 +94,7 @@ def _measure(config: Any, logger: Any, get_parser: Callable[..., Any], create: A
         parsed = clock()
         began = datetime.now()
         response, environ = create(request, sock, peer, sock.getsockname(), config)
-        response.force_close()  # sync workers close every connection
+        response.force_close()  # popcheck's workers close every connection (keepalive 0)
         created = clock()
         body = app(environ, response.start_response)
         answered = clock()
@@ -153,7 +154,7 @@ def main() -> None:
         raise RuntimeError(f"gunicorn path benchmark failed:\n{result.stderr}")
     rows = _table(line for line in result.stdout.splitlines() if "\t" in line)
     print(
-        f"gunicorn's sync-worker path in one process (socket stand-in, no kernel), "
+        f"gunicorn's worker path in one process (socket stand-in, no kernel), "
         f"{ROUNDS} rounds of the payload mix, median µs per request:"
     )
     print(f"  {'':<10}" + "".join(f"{stage:>12}" for stage in (*STAGES, "total")))

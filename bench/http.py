@@ -1,6 +1,6 @@
 """HTTP throughput: ``POST /assess`` under ``make run``'s gunicorn configuration
-(``deploy/gunicorn.conf.py``: 2 sync workers, preloaded, JSON logs) against the bare Flask
-app (``bench/_bare_app.py``) under the very same configuration, driven by wrk.
+(``deploy/gunicorn.conf.py``: 2 workers of its default class, preloaded, JSON logs) against
+the bare Flask app (``bench/_bare_app.py``) under the very same configuration, driven by wrk.
 
 - wrk (Debian's ``wrk``), 64 connections, 2 threads, ``BENCH_SECONDS`` per run (default 15),
   alternating service and bare app A B A B ... for ``BENCH_ROUNDS`` pairs (default 4), each

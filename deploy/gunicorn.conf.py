@@ -44,35 +44,45 @@ sys.excepthook = _log_uncaught
 
 bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"]
 workers = int(os.environ.get("WORKERS", "2"))
+# Only for WORKER_CLASS=gthread (with sync, THREADS > 1 makes gunicorn switch to gthread).
 threads = int(os.environ.get("THREADS", "1"))
 
-# Worker class: sync, chosen by measuring POST /assess (real ruleset, realistic body) with wrk,
-# 16 connections, 4-5 s runs alternating sync / gthread on this shared 2-core machine (Nov 2026).
-# req/s sync 2 vs gthread 2x4, and p99:
-#   before the request fast path: 1049/951, 859/936, 1949/1761, 1508/1435, 1019/1065 (median
-#     ratio 1.05); p99 lower for sync in 3 of 5 pairs;
-#   after it: 1192/1286, 1238/1776, 1910/1843, 1597/1664 (median 0.95); p99 sync 18-27 ms,
-#     gthread 35-60 ms in every pair.
-# Throughput is a tie within the noise; sync's tail is half of gthread's. 4 sync workers reached
-# 0.4-0.7x of 2. An assessment is pure CPU with nothing to wait on, so threads only add GIL
-# handoffs. sync ignores keep-alive and one slow client holds a worker: HAProxy buffers whole
-# requests (deploy/haproxy.cfg), so workers only see complete ones. Set WORKER_CLASS=gthread and
-# THREADS>1 to face slow clients directly.
-worker_class = os.environ.get("WORKER_CLASS", "sync")
+# Worker class: gevent with a request deadline (service/worker.py), chosen by measuring
+# (bench/slow_clients.py, docs/performance.md; 2 shared cores, Dec 2026). sync serves one
+# connection per worker and gthread one per thread, and neither limits how long a request may
+# take to arrive: 4 clients sending half a request line left sync's /readyz unanswered, and
+# 256 left both classes' /assess and /readyz unanswered for as long as they held on. In
+# Kubernetes the Service does not buffer, so that is a readiness outage. A gevent worker
+# holds a connection in a greenlet: under the same 256, /assess answered within 0.01 s.
+# Cost, interleaved wrk runs (median of 5-7 rounds, 3 runs): 0.79-0.89 of sync's req/s,
+# +20-130 µs CPU per request; sync behind HAProxy instead: 0.82-0.93 of sync, +150-225 µs
+# (HAProxy's CPU on the same cores); head to head, default / sync behind HAProxy 0.97-1.33,
+# and HAProxy would be one more process in every pod. The service's share of the bare app's rate (the speed bar, the bare
+# app under these same settings) was 0.61-0.70 with sync, 0.69-0.73 now.
+# REQUEST_TIMEOUT (seconds, default 10, as HAProxy's "timeout http-request"): a request's
+# head and body must arrive within it, or the client is cut off and logged (address, phase,
+# seconds, byte count; never what it sent). WORKER_CLASS=sync or gthread remain for running
+# behind a buffering proxy.
+worker_class = os.environ.get("WORKER_CLASS", "service.worker.Worker")
+# Connections one gevent worker holds at once (gunicorn's default): 2,000 for two workers,
+# a few KiB each; past it, new ones wait in the listen backlog until slow ones are cut off.
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
 
 # Load the app (and compile the ruleset) once in the master: a broken ruleset stops gunicorn
 # before any worker forks, workers start in milliseconds, and the compiled tables are shared
 # copy-on-write. Per-worker metric values are therefore set in ``post_fork``, not at load.
 preload_app = True
 
-# A request takes about a millisecond; a worker silent for 30 s is stuck, not busy.
+# A request takes about a millisecond; a worker silent for 30 s (its event loop blocked) is
+# stuck, not busy.
 timeout = 30
 # In-flight requests get this long after SIGTERM. Kubernetes' terminationGracePeriodSeconds
 # must cover preStop sleep + POPCHECK_DRAIN_SECONDS + this + a margin (tests/deploy checks it).
 graceful_timeout = 20
-# Only gthread honours keep-alive; it must outlast the load balancer's idle timeout so the
-# balancer closes idle connections, never gunicorn (a race that turns into 502s).
-keepalive = int(os.environ.get("KEEPALIVE", "75"))
+# Off: every answer closes its connection, as the sync worker always did, so a stopping
+# worker has no idle kept-alive connections to wait for. Set it (above the load balancer's
+# idle timeout) to keep connections open with gevent or gthread.
+keepalive = int(os.environ.get("KEEPALIVE", "0"))
 
 # The heartbeat file is touched on every request; on /dev/shm that is a memory write, while
 # an overlay or network /tmp can stall workers into false timeouts.

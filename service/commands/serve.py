@@ -13,8 +13,10 @@ gunicorn alone cannot do this: on SIGTERM it closes its listening socket at once
 connections the kernel had already queued. A second SIGTERM or SIGINT during the drain cuts
 it short.
 
-Environment: ``HOST`` (default ``0.0.0.0``), ``PORT`` (8080), ``WORKERS`` (2), ``THREADS``
-(1), ``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary directory when unset),
+Environment: ``HOST`` (default ``0.0.0.0``), ``PORT`` (8080), ``WORKERS`` (2),
+``REQUEST_TIMEOUT`` (10 s for a request to arrive whole), ``WORKER_CLASS``, ``THREADS``,
+``KEEPALIVE``, ``WORKER_CONNECTIONS`` (see ``deploy/gunicorn.conf.py``),
+``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary directory when unset),
 ``POPCHECK_DRAIN_SECONDS``, ``POPCHECK_GUNICORN_CONFIG`` (path to the gunicorn config), and
 gunicorn's own ``GUNICORN_CMD_ARGS``.
 """
@@ -145,7 +147,9 @@ def serve(args: argparse.Namespace) -> int:
 
 _EPILOG = """environment:
   HOST, PORT                 bind address (default 0.0.0.0:8080)
-  WORKERS, THREADS           gunicorn workers (2) and threads per worker (1)
+  WORKERS                    gunicorn worker processes (2)
+  REQUEST_TIMEOUT            seconds a request gets to arrive whole (10); slower clients
+                             are cut off
   POPCHECK_DRAIN_SECONDS     drain after SIGTERM (5)
   PROMETHEUS_MULTIPROC_DIR   metric files of the workers (default: a fresh temp dir)
   POPCHECK_GUNICORN_CONFIG   gunicorn config (default: deploy/gunicorn.conf.py)

@@ -1,5 +1,5 @@
 """Fixtures for the hardening suite: one in-process app for the whole corpus, and one real
-``popcheck serve`` (gunicorn with ``deploy/gunicorn.conf.py``, two sync workers) on 127.0.0.1
+``popcheck serve`` (gunicorn with ``deploy/gunicorn.conf.py``, two workers) on 127.0.0.1
 shared by every test that needs a socket, started once and always killed."""
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ TEN_MB = 10 * 1024 * 1024
 
 def send(port: int, case: Hostile) -> tuple[int, str, dict[str, str], bytes]:
     """``case`` over a new connection, framed by hand so that any method, media type and
-    body goes out exactly as written (gunicorn's sync worker closes after each answer)."""
+    body goes out exactly as written (popcheck's workers close after each answer)."""
     lines = [f"{case.method} {case.path} HTTP/1.1", "Host: popcheck", "Connection: close"]
     if case.content_type is not None:
         lines.append(f"Content-Type: {case.content_type}")
