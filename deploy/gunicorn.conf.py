@@ -57,8 +57,9 @@ threads = int(os.environ.get("THREADS", "1"))
 # Cost, interleaved wrk runs (median of 5-7 rounds, 3 runs): 0.79-0.89 of sync's req/s,
 # +20-130 µs CPU per request; sync behind HAProxy instead: 0.82-0.93 of sync, +150-225 µs
 # (HAProxy's CPU on the same cores); head to head, default / sync behind HAProxy 0.97-1.33,
-# and HAProxy would be one more process in every pod. The service's share of the bare app's rate (the speed bar, the bare
-# app under these same settings) was 0.61-0.70 with sync, 0.69-0.73 now.
+# and HAProxy would be one more process in every pod. The service's share of the bare app's
+# rate (the speed bar, the bare app under these same settings) was 0.61-0.70 with sync,
+# 0.69-0.73 now.
 # REQUEST_TIMEOUT (seconds, default 10, as HAProxy's "timeout http-request"): a request's
 # head and body must arrive within it, or the client is cut off and logged (address, phase,
 # seconds, byte count; never what it sent). WORKER_CLASS=sync or gthread remain for running
