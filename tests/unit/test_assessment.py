@@ -57,7 +57,7 @@ def test_ruleset_reference(assessor: Assessor) -> None:
         "version": assessor.ruleset.version,
         "digest": assessor.ruleset.digest,
     }
-    assert ref["version"] == "1.0.0"
+    assert ref["version"] == "1.1.0"
     assert ref["digest"].startswith("sha256:")
 
 
