@@ -143,7 +143,9 @@ def _questions(questions: Mapping[str, Any], need: Need) -> None:
             need(f"question {field!r}: unknown keys {', '.join(sorted(map(str, unknown)))}")
         if not isinstance(entry.get("text"), str) or not entry["text"].strip():
             need(f"question {field!r} needs a text")
-        follows = entry.get("follows", [])
+        if "follows" not in entry:
+            continue
+        follows = entry["follows"]
         leads = [follows] if isinstance(follows, str) else follows
         if not isinstance(leads, list) or not leads:
             need(f"question {field!r}: follows must name one lead question or a list of them")
