@@ -94,6 +94,20 @@ _LEG_SYMPTOMS: Final = (
 )
 _CANCER: Final = ("history.cancer", "history.active_cancer")
 _COLLAPSE: Final = ("systemic.fainted", "systemic.feels_very_unwell")
+_CORD_SIGNS: Final = (
+    "neuro.leg_weakness",
+    "neuro.numbness",
+    "neuro.tingling",
+    "neuro.gait_change",
+    "pain.radiates_to_leg",
+    "pain.band_like",
+)
+_METASTATIC_PAIN: Final = (
+    "pain.thoracic",
+    "pain.constant_progressive",
+    "pain.worse_at_night",
+    "pain.wakes_second_half_night",
+)
 _INFECTION_RISK: Final = (
     "history.iv_drug_use",
     "history.immunosuppressed",
@@ -119,6 +133,11 @@ _DERIVED: dict[str, FactSpec] = {
     "infection_risk": _BOOL,
     # Fainted or collapsed, or signs of shock, named together for a leaking aorta [NHS-AAA].
     "collapse_signs": _BOOL,
+    # With cancer, the nerve symptoms that need assessment at once, and the pain that
+    # suggests spinal metastases [NG234, CG75]. Each is one fact so that each pattern is one
+    # rule; the evidence and the questions still name the request fields.
+    "cord_signs": _BOOL,
+    "metastatic_pain": _BOOL,
 }
 
 FACTS: Final[Mapping[str, FactSpec]] = MappingProxyType({**_REQUEST, **_DERIVED})
@@ -134,6 +153,8 @@ DERIVED_SOURCES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         "any_cancer": _CANCER,
         "infection_risk": _INFECTION_RISK,
         "collapse_signs": _COLLAPSE,
+        "cord_signs": _CORD_SIGNS,
+        "metastatic_pain": _METASTATIC_PAIN,
     }
 )
 """For each derived fact, the request fields it is computed from (used for evidence and
@@ -168,6 +189,8 @@ _LEG_ANSWERS: Final = itemgetter(*_LEG_SYMPTOMS)
 _CANCER_ANSWERS: Final = itemgetter(*_CANCER)
 _INFECTION_RISK_ANSWERS: Final = itemgetter(*_INFECTION_RISK)
 _COLLAPSE_ANSWERS: Final = itemgetter(*_COLLAPSE)
+_CORD_ANSWERS: Final = itemgetter(*_CORD_SIGNS)
+_METASTATIC_ANSWERS: Final = itemgetter(*_METASTATIC_PAIN)
 
 
 def _copied(value: Any) -> Any:
@@ -221,6 +244,8 @@ def to_facts(request: Mapping[str, Any]) -> dict[str, Any]:
     facts["leg_symptoms"] = _any_yes(_LEG_ANSWERS(facts))
     facts["infection_risk"] = _any_yes(_INFECTION_RISK_ANSWERS(facts))
     facts["collapse_signs"] = _any_yes(_COLLAPSE_ANSWERS(facts))
+    facts["cord_signs"] = _any_yes(_CORD_ANSWERS(facts))
+    facts["metastatic_pain"] = _any_yes(_METASTATIC_ANSWERS(facts))
     ever, now = _CANCER_ANSWERS(facts)
     # "Never had cancer" answers both; a "yes" to either wins over a "no" to the other.
     facts["any_cancer"] = True if True in (ever, now) else (False if ever is False else None)

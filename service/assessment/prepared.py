@@ -24,6 +24,7 @@ __all__ = [
     "URGENCY_LEVELS",
     "DOSED",
     "CauseRule",
+    "Derived",
     "FlagRule",
     "LevelRule",
     "Prepared",
@@ -55,9 +56,18 @@ class Upstream:
     table: str
 
 
-#: A matched rule's evidence, in tested order: request fields (a derived fact stands for the
-#: fields it is computed from) and chained tables.
-Evidence = tuple[str | Upstream, ...]
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """In a rule's evidence: a derived fact, which stands for the request fields it is
+    computed from (``sources``): those that said "yes" when it is true, else those answered."""
+
+    name: str
+    sources: tuple[str, ...]
+
+
+#: A matched rule's evidence, in tested order: request fields, derived facts and chained
+#: tables.
+Evidence = tuple[str | Derived | Upstream, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,10 +187,10 @@ def _squeeze(text: Any) -> str:
 
 
 def _evidence(rule: CompiledRule, tables: Mapping[str, CompiledTable]) -> Evidence:
-    parts: list[str | Upstream] = []
+    parts: list[str | Derived | Upstream] = []
     for name in rule.tests:
         if name in DERIVED_SOURCES:
-            parts.extend(DERIVED_SOURCES[name])
+            parts.append(Derived(name, DERIVED_SOURCES[name]))
         elif name in FACTS:
             parts.append(name)
         elif (table := name.split(".", 1)[0]) in tables:

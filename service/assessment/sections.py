@@ -18,6 +18,7 @@ from service.assessment.prepared import (
     RANK,
     TYPE_ORDER,
     URGENCY_LEVELS,
+    Derived,
     Prepared,
 )
 from service.engine import Match, TableResult
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 Results = Mapping[str, TableResult]
+_NONE: frozenset[str] = frozenset()
 # One bucket per urgency rank, and a last one for rules that give no level (never read).
 _BUCKETS = range(len(URGENCY_LEVELS) + 1)
 Facts = Mapping[str, Any]
@@ -52,6 +54,11 @@ def evidence_of(
             if isinstance(part, str):
                 if facts.get(part) is not None:
                     fields.append(part)
+            elif isinstance(part, Derived):
+                if facts[part.name] is True:
+                    fields += [field for field in part.sources if facts[field] is True]
+                else:
+                    fields += [field for field in part.sources if facts[field] is not None]
             elif (upstream := results.get(part.table)) is not None:
                 fields += evidence_of(prepared, part.table, upstream.matches, results, facts)
     return list(dict.fromkeys(fields))
@@ -129,7 +136,8 @@ def causes_of(prepared: Prepared, results: Results, facts: Facts) -> list[dict[s
     explain (catalog ``explains``), a cause is at most possible and its explanation starts
     by saying that the warning sign comes first (invariant 12).
     """
-    flagged = {prepared.flags[match.rule_id].flag for match in results["red_flags"].matches}
+    flag_matches = results["red_flags"].matches
+    flagged = {prepared.flags[m.rule_id].flag for m in flag_matches} if flag_matches else _NONE
     by_cause: dict[str, list[Match]] = {}
     for match in results["causes"].matches:
         by_cause.setdefault(prepared.causes[match.rule_id].cause, []).append(match)
