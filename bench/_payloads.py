@@ -58,6 +58,8 @@ class _Generator:
         objects = [option for option in options if "properties" in option]
         if objects:
             return self.obj(objects[0])
+        # A nullable enum is oneOf its component and {type: 'null'}: draw from the component.
+        (raw,) = [option for option in options if option.get("type") != "null"]
         kinds = raw["type"] if isinstance(raw["type"], list) else [raw["type"]]
         kind = next(k for k in kinds if k != "null")
         rng = self.rng

@@ -97,10 +97,16 @@ class EnumSet(fields.List[str]):
     each one.
     """
 
-    def __init__(self, choices: Sequence[str], **kwargs: Any) -> None:
-        super().__init__(
-            fields.String(validate=validate.OneOf(choices)), validate=unique_items, **kwargs
-        )
+    def __init__(
+        self,
+        choices: Sequence[str],
+        *,
+        item_metadata: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # item_metadata: the items' field metadata (e.g. the name of their enum component).
+        item = fields.String(validate=validate.OneOf(choices), metadata=dict(item_metadata or {}))
+        super().__init__(item, validate=unique_items, **kwargs)
         self.max_items = len(choices)
 
     def _deserialize(

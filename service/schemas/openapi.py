@@ -9,9 +9,16 @@ This module teaches it what the contract adds, through the plugin's extension po
 - a nullable nested object is ``oneOf: [$ref, {type: 'null'}]``: exactly one of them holds,
   and the walkers of the spec (tests, bench) read that shape;
 - a closed schema (``unknown = RAISE``) says ``additionalProperties: false`` even when it has a
-  description (apispec drops it then);
+  description (apispec drops it then), and an open one (``EXCLUDE``, ``INCLUDE``) says
+  ``additionalProperties: true``, as does a ``Dict`` of any values: client generators read a
+  missing ``additionalProperties`` in different ways, so the spec always states it;
 - a field with ``metadata[COMPONENT]`` becomes a named component that the field refers to
-  (an enum clients switch on, a map shared by two schemas);
+  (every enum, so that each is one named type in a generated client; a map shared by two
+  schemas). A nullable one is ``oneOf: [$ref, {type: 'null'}]``, and the component holds
+  no ``null``: null inside an enum comes out of generators as a third type or a ``None``
+  member;
+- a value fixed by ``validate.Equal`` is a ``const`` (a literal type in clients), not a
+  one-value ``enum``;
 - a schema class named ``_Something`` is written inline where it is used, not as a component.
 """
 
@@ -23,7 +30,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
-from marshmallow import EXCLUDE, INCLUDE, Schema, fields
+from marshmallow import RAISE, Schema, fields, validate
 
 from service.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
 
@@ -72,24 +79,42 @@ class ContractConverter(OpenAPIConverter):
     def field2property(self, field: fields.Field[Any]) -> dict[str, Any]:
         """The property, or a reference to the named component it becomes."""
         prop: dict[str, Any] = super().field2property(field)
+        if prop.get("additionalProperties") == {}:
+            prop["additionalProperties"] = True
+        if "enum" in prop and any(isinstance(v, validate.Equal) for v in field.validators):
+            (prop["const"],) = prop.pop("enum")
         name = field.metadata.get(COMPONENT)
         if name is None:
             return prop
+        component = _without_null(prop) if field.allow_none else prop
         registered = self.spec.components.schemas
         if name not in registered:
-            self.spec.components.schema(name, prop)
-        elif registered[name] != prop:
+            self.spec.components.schema(name, component)
+        elif registered[name] != component:
             raise ValueError(f"two different fields declare the component {name!r}")
-        return {"$ref": f"{_REF_PREFIX}{name}"}
+        ref = {"$ref": f"{_REF_PREFIX}{name}"}
+        return {"oneOf": [ref, {"type": "null"}]} if field.allow_none else ref
 
     def schema2jsonschema(self, schema: Schema | type[Schema]) -> dict[str, Any]:
-        """Also closes a described schema: apispec sets ``additionalProperties`` only when
-        the schema's ``Meta`` has no ``description``."""
+        """States ``additionalProperties`` on every object: apispec sets it only for a closed
+        schema whose ``Meta`` has no ``description``."""
         jsonschema: dict[str, Any] = super().schema2jsonschema(schema)  # type: ignore[no-untyped-call]
         instance = schema() if isinstance(schema, type) else schema
-        if instance.unknown != EXCLUDE:
-            jsonschema.setdefault("additionalProperties", instance.unknown == INCLUDE)
+        jsonschema.setdefault("additionalProperties", instance.unknown != RAISE)
         return jsonschema
+
+
+def _without_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """A nullable property's schema without its ``null``: the component a ``oneOf`` with
+    ``{type: 'null'}`` refers to."""
+    component = dict(prop)
+    kinds = component.get("type")
+    if isinstance(kinds, list):
+        kinds = [kind for kind in kinds if kind != "null"]
+        component["type"] = kinds[0] if len(kinds) == 1 else kinds
+    if "enum" in component:
+        component["enum"] = [value for value in component["enum"] if value is not None]
+    return component
 
 
 class ContractPlugin(MarshmallowPlugin):

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from marshmallow import RAISE, Schema, fields, validate
 
 from service.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
+from service.schemas.openapi import COMPONENT
 
 ONSET = ("sudden", "gradual")
 RANGE_OF_MOTION = ("full", "reduced", "very_limited")
@@ -59,15 +60,22 @@ def _bool(description: str) -> StrictBoolean:
     return StrictBoolean(allow_none=True, metadata=_doc(description))
 
 
-def _enum(values: Sequence[str], description: str) -> fields.String:
+def _enum(values: Sequence[str], component: str, description: str) -> fields.String:
+    # Every enum is a named component in openapi.yaml (one type in a generated client); the
+    # property is that component or null.
     return fields.String(
-        allow_none=True, validate=validate.OneOf(values), metadata=_doc(description)
+        allow_none=True,
+        validate=validate.OneOf(values),
+        metadata={**_doc(description), COMPONENT: component},
     )
 
 
-def _enum_set(values: Sequence[str], description: str) -> EnumSet:
-    # An empty list is an answer ("nothing feels tight"), distinct from null.
-    return EnumSet(values, allow_none=True, metadata=_doc(description))
+def _enum_set(values: Sequence[str], component: str, description: str) -> EnumSet:
+    # An empty list is an answer ("nothing feels tight"), distinct from null. `component`
+    # names the enum of the items.
+    return EnumSet(
+        values, item_metadata={COMPONENT: component}, allow_none=True, metadata=_doc(description)
+    )
 
 
 class PainSchema(StrictSchema):
@@ -131,7 +139,7 @@ class StiffnessSchema(StrictSchema):
 
     morning_minutes = _int(0, 1440, "Morning stiffness duration.")
     improves_with_movement = _bool("Stiffness and pain ease with exercise.")
-    range_of_motion = _enum(RANGE_OF_MOTION, "How far they can bend and twist.")
+    range_of_motion = _enum(RANGE_OF_MOTION, "RangeOfMotion", "How far they can bend and twist.")
     localized = _bool("One specific spot feels stuck.")
 
 
@@ -140,6 +148,7 @@ class MusclesSchema(StrictSchema):
 
     tight = _enum_set(
         TIGHT_MUSCLES,
+        "TightMuscle",
         "Areas that feel tight. `[]` means none (an answer); `null` means not answered.",
     )
     spasm = _bool("Muscle spasm.")
@@ -159,6 +168,7 @@ class HistorySchema(StrictSchema):
 
     recent_trauma = _enum(
         RECENT_TRAUMA,
+        "RecentTrauma",
         "In recent weeks: `minor` (fall from standing, lifting strain) or `major` (road "
         "accident, fall from height).",
     )
@@ -221,8 +231,8 @@ class AssessmentRequestSchema(StrictSchema):
     duration_days = _int(
         0, 36_500, "How long the current problem (no pop, stiffness or pain) has lasted."
     )
-    onset = _enum(ONSET, "How the current problem began.")
-    course = _enum(COURSE, "How the problem has changed over the last week or two.")
+    onset = _enum(ONSET, "Onset", "How the current problem began.")
+    course = _enum(COURSE, "Course", "How the problem has changed over the last week or two.")
     pain = fields.Nested(PainSchema, allow_none=True)
     neuro = fields.Nested(NeuroSchema, allow_none=True)
     stiffness = fields.Nested(StiffnessSchema, allow_none=True)

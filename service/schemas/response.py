@@ -10,9 +10,11 @@ there. They are not run per request: ``Assessor.assess`` already builds exactly 
 a second pass would cost more than the rest of the request (see the performance goals in
 issue 6).
 
-Names follow the components: ``FooSchema`` is ``#/components/schemas/Foo``. A schema whose
-name starts with ``_`` is written inline where it is used instead (see
-``service/schemas/openapi.py``), as are the trace's small item objects.
+Names follow the components: ``FooSchema`` is ``#/components/schemas/Foo``, and every enum is
+a named component too (``COMPONENT``), so that a generated client has one named type for
+each. A schema whose name starts with ``_`` would be written inline where it is used instead
+(see ``service/schemas/openapi.py``); the contract has none, because generators give inline
+objects names of their own making.
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ def _doc(description: str, **more: Any) -> dict[str, Any]:
 
 def _enum(values: tuple[str, ...], component: str, **kwargs: Any) -> fields.String:
     """One of ``values``, written once in the spec as the named enum ``component``, so every
-    use is one type in a generated client. (A nullable enum stays inline: the component
-    would carry the ``null``.)"""
+    use is one type in a generated client. A nullable one (``allow_none=True``) is that
+    component or ``null``; the component itself never holds ``null``."""
     return fields.String(validate=validate.OneOf(values), metadata={COMPONENT: component}, **kwargs)
 
 
@@ -214,17 +216,23 @@ class ContradictionWarningSchema(_Strict):
     field_paths = _strings(required=True, data_key="fields")
 
 
-class _TraceMatchSchema(_Open):
+class TraceMatchSchema(_Open):
+    """A rule that matched, and what it produced."""
+
     rule = fields.String(required=True)
-    outputs = fields.Dict()
+    outputs = fields.Dict(metadata=_doc("Output name to value (any JSON value)."))
 
 
-class _TracePartialSchema(_Open):
+class TracePartialSchema(_Open):
+    """A rule whose answered conditions hold, but that also needs unanswered fields."""
+
     rule = fields.String(required=True)
     missing = _strings(required=True)
 
 
-class _TraceNearMissSchema(_Open):
+class TraceNearMissSchema(_Open):
+    """A rule that failed on exactly one answered condition."""
+
     rule = fields.String(required=True)
     failed = fields.String()
     test = fields.String()
@@ -243,18 +251,18 @@ class TraceEntrySchema(_Open):
     table = fields.String(required=True)
     hit_policy = _enum(HIT_POLICIES, "HitPolicy", required=True)
     matched = fields.List(
-        fields.Nested(_TraceMatchSchema),
+        fields.Nested(TraceMatchSchema),
         required=True,
         metadata=_doc("The rules that matched, with what they produced."),
     )
     # "partial" would shadow Schema.partial; the JSON name stays "partial".
     partial_matches = fields.List(
-        fields.Nested(_TracePartialSchema),
+        fields.Nested(TracePartialSchema),
         data_key="partial",
         metadata=_doc("Rules whose answered conditions hold but that also need unanswered fields."),
     )
     near_misses = fields.List(
-        fields.Nested(_TraceNearMissSchema),
+        fields.Nested(TraceNearMissSchema),
         metadata=_doc("Rules that failed on exactly one answered condition, naming it."),
     )
     # Any JSON value, null included.
@@ -305,7 +313,7 @@ class TableDescriptionSchema(_Strict):
     name = fields.String(required=True)
     description = fields.String(allow_none=True)
     hit_policy = _enum(HIT_POLICIES, "HitPolicy", required=True)
-    aggregation = fields.String(allow_none=True, validate=validate.OneOf(AGGREGATIONS))
+    aggregation = _enum(AGGREGATIONS, "Aggregation", allow_none=True)
     inputs = _strings(
         required=True,
         metadata=_doc(

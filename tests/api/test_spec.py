@@ -3,6 +3,7 @@ serves, covering every route of the app, and saying what the marshmallow schemas
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import re
 from pathlib import Path
@@ -175,8 +176,11 @@ def _types(node: dict[str, Any]) -> set[str]:
 
 
 def _compare_field(path: str, field: fields.Field[Any], prop: dict[str, Any]) -> None:
+    # A nullable enum is oneOf its named component and null; compare the component.
+    nullable = "null" in _types(prop) or "oneOf" in prop
+    assert nullable == bool(field.allow_none), path
+    prop = _resolve(prop)
     types = _types(prop)
-    assert ("null" in types or "oneOf" in prop) == bool(field.allow_none), path
     validators = list(field.validators)
     ranges = [v for v in validators if isinstance(v, validate.Range)]
     choices = [v for v in validators if isinstance(v, validate.OneOf)]
@@ -190,7 +194,8 @@ def _compare_field(path: str, field: fields.Field[Any], prop: dict[str, Any]) ->
         assert "array" in types and prop.get("uniqueItems") is True, path
         inner = field.inner
         inner_choices = [v for v in inner.validators if isinstance(v, validate.OneOf)]
-        assert list(prop["items"]["enum"]) == list(inner_choices[0].choices), path
+        assert "$ref" in prop["items"], f"{path}: the items' enum must be a named component"
+        assert list(_resolve(prop["items"])["enum"]) == list(inner_choices[0].choices), path
         # Unique items from n choices: never more than n, and the schema refuses more whole.
         assert prop.get("maxItems") == len(inner_choices[0].choices), path
         assert getattr(field, "max_items", None) == prop["maxItems"], path
@@ -201,8 +206,7 @@ def _compare_field(path: str, field: fields.Field[Any], prop: dict[str, Any]) ->
     else:
         assert "minimum" not in prop and "maximum" not in prop, path
     if choices:
-        expected = list(choices[0].choices) + ([None] if field.allow_none else [])
-        assert prop["enum"] == expected, path
+        assert prop["enum"] == list(choices[0].choices), path
 
 
 def _compare_schema(prefix: str, schema: Schema, node: dict[str, Any]) -> list[str]:
@@ -252,3 +256,74 @@ def _response_names(schema: Schema, node: dict[str, Any], path: str) -> None:
 )
 def test_response_schemas_match_openapi(schema: Schema, component: str) -> None:
     _response_names(schema, SCHEMAS[component], component)
+
+
+# what client generators read -----------------------------------------------------------------
+# openapi-python-client, openapi-typescript and datamodel-code-generator name types after
+# components: an inline enum or object gets a name of the generator's making (`Type`,
+# `Status`, `MatchedItem`), and null inside an enum becomes a third type or a `None` member.
+
+
+def _nodes(node: Any, path: str) -> Any:
+    """Every schema object under ``node``, with its path."""
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from _nodes(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _nodes(value, f"{path}/{index}")
+
+
+def test_every_enum_is_a_named_component_without_null() -> None:
+    for name, schema in SCHEMAS.items():
+        for path, node in _nodes(schema, name):
+            if "enum" in node:
+                assert path == name, f"{path}: an inline enum; name it (COMPONENT)"
+                assert None not in node["enum"], f"{path}: null inside an enum"
+
+
+def test_every_object_states_additional_properties() -> None:
+    for name, schema in SCHEMAS.items():
+        for path, node in _nodes(schema, name):
+            if node.get("type") == "object":
+                assert "additionalProperties" in node, path
+
+
+def test_objects_are_components_not_inline() -> None:
+    for name, schema in SCHEMAS.items():
+        for path, node in _nodes(schema, name):
+            if path != name and "properties" in node:
+                raise AssertionError(f"{path}: an inline object; make it a component")
+
+
+# Names that are types already in a language clients are generated in.
+_BUILTIN_NAMES = {
+    # Python builtins (and the typing names generated code imports)
+    *(name for name in dir(builtins) if name[:1].isupper()),
+    *{"Any", "Dict", "List", "Optional", "Union", "Literal", "Type"},
+    # TypeScript and JavaScript globals
+    *{"Array", "Boolean", "Date", "Error", "Function", "Map", "Number", "Object", "Partial"},
+    *{"Promise", "Record", "Required", "Response", "Request", "Set", "String", "Symbol"},
+    *{"Headers", "Event", "Node", "Element", "Document", "Location", "Storage", "URL"},
+}
+
+
+def test_no_schema_is_named_after_a_builtin() -> None:
+    # Schemas become top-level types in a client (headers, responses and the like do not).
+    assert "Warning" in _BUILTIN_NAMES
+    assert not sorted(set(SCHEMAS) & _BUILTIN_NAMES)
+
+
+def test_every_component_is_used() -> None:
+    text = SPEC_PATH.read_text(encoding="utf-8")
+    for kind, components in SPEC["components"].items():
+        if kind == "securitySchemes":
+            continue  # used by name in `security`, not by $ref
+        for name in components:
+            assert f"'#/components/{kind}/{name}'" in text, f"components.{kind}.{name} unused"
+
+
+def test_servers_are_relative() -> None:
+    # No fixed host: every path is relative to wherever the service runs.
+    assert [server["url"] for server in SPEC["servers"]] == ["/"]

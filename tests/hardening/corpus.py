@@ -142,12 +142,14 @@ def request_fields(
             yield Leaf(path, "object", nullable)
             yield from request_fields(objects[0], path)
             continue
-        types = [t for t in _types(raw) if t != "null"]
-        nullable = nullable and ("null" in _types(raw) or not types)
-        (kind,) = types
-        if kind == "string" and "enum" in raw:
+        # A nullable enum is oneOf its component and {type: 'null'}; the rest carry 'null'
+        # in their type list.
+        nullable = nullable and any("null" in _types(v) for v in variants)
+        (value,) = [v for v in variants if _types(v) != ["null"]]
+        (kind,) = [t for t in _types(value) if t != "null"]
+        if kind == "string" and "enum" in value:
             kind = "enum"
-        yield Leaf(path, kind, nullable, raw.get("minimum"), raw.get("maximum"))
+        yield Leaf(path, kind, nullable, value.get("minimum"), value.get("maximum"))
 
 
 def with_value(path: tuple[str, ...], value: Any) -> dict[str, Any]:

@@ -401,7 +401,9 @@ def test_schemathesis_cli_against_gunicorn(gunicorn_server: Serve, tmp_path: Pat
         "--request-timeout",
         "10",
     ]
-    env = {**os.environ, "NO_COLOR": "1"}
+    # GET /openapi.yaml's body is YAML text, not data (schemathesis_hooks.py says why).
+    hooks = Path(__file__).with_name("schemathesis_hooks.py")
+    env = {**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": str(hooks)}
     result = subprocess.run(
         command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=150
     )

@@ -42,14 +42,38 @@ def _property(field: fields.Field[Any]) -> dict[str, Any]:
         ),
         (StrictBoolean(allow_none=True), {"type": ["boolean", NULL]}),
         (
+            # Every enum of the contract is named (COMPONENT); unnamed, apispec's shape.
             fields.String(allow_none=True, validate=validate.OneOf(["a", "b"])),
             {"type": ["string", NULL], "enum": ["a", "b", None]},
         ),
+        (
+            fields.String(
+                allow_none=True,
+                validate=validate.OneOf(["a", "b"]),
+                metadata={COMPONENT: "AB"},
+            ),
+            # Never null inside the enum: the component is the enum, the field adds null.
+            {"oneOf": [{"$ref": "#/components/schemas/AB"}, {"type": NULL}]},
+        ),
+        (
+            fields.Integer(required=True, strict=True, validate=validate.Equal(422)),
+            {"type": "integer", "const": 422},
+        ),
+        (fields.Dict(), {"type": "object", "additionalProperties": True}),
         (
             EnumSet(["x", "y", "z"], allow_none=True),
             {
                 "type": ["array", NULL],
                 "items": {"type": "string", "enum": ["x", "y", "z"]},
+                "uniqueItems": True,
+                "maxItems": 3,
+            },
+        ),
+        (
+            EnumSet(["x", "y", "z"], item_metadata={COMPONENT: "XYZ"}),
+            {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/XYZ"},
                 "uniqueItems": True,
                 "maxItems": 3,
             },
@@ -124,8 +148,8 @@ def test_closed_described_and_open_schemas() -> None:
     # apispec alone drops additionalProperties from a schema with a description.
     assert components["Part"]["description"] == "A closed part, described."
     assert components["Part"]["additionalProperties"] is False
-    # An open object makes no promise either way.
-    assert "additionalProperties" not in components["Open"]
+    # An open object says so: generators read a missing additionalProperties differently.
+    assert components["Open"]["additionalProperties"] is True
     assert components["PartKind"] == {
         "type": "string",
         "enum": ["p", "q"],
@@ -140,6 +164,18 @@ def test_one_component_name_for_two_different_fields_is_an_error() -> None:
 
     with pytest.raises(ValueError, match="Kind"):
         schema_components([ClashSchema], "3.1.0")
+
+
+def test_a_nullable_enum_component_holds_no_null() -> None:
+    class NullableSchema(Schema):
+        kind = fields.String(
+            allow_none=True,
+            validate=validate.OneOf(["p", "q"]),
+            metadata={"description": "Which.", COMPONENT: "PartKind"},
+        )
+
+    components = schema_components([NullableSchema], "3.1.0")
+    assert components["PartKind"] == {"type": "string", "enum": ["p", "q"], "description": "Which."}
 
 
 def test_an_inline_schema_cannot_be_a_top_component() -> None:
