@@ -90,6 +90,29 @@ _LEG_SYMPTOMS: Final = (
     "neuro.numbness",
     "neuro.tingling",
     "neuro.leg_weakness",
+    "neuro.gait_change",
+)
+_CANCER: Final = ("history.cancer", "history.active_cancer")
+_COLLAPSE: Final = ("systemic.fainted", "systemic.feels_very_unwell")
+_CORD_SIGNS: Final = (
+    "neuro.leg_weakness",
+    "neuro.numbness",
+    "neuro.tingling",
+    "neuro.gait_change",
+    "pain.radiates_to_leg",
+    "pain.band_like",
+)
+_METASTATIC_PAIN: Final = (
+    "pain.thoracic",
+    "pain.constant_progressive",
+    "pain.worse_at_night",
+    "pain.wakes_second_half_night",
+)
+_INFECTION_RISK: Final = (
+    "history.iv_drug_use",
+    "history.immunosuppressed",
+    "history.recent_spinal_procedure",
+    "history.recent_infection",
 )
 
 _DAYS_PER_YEAR: Final = 365.25
@@ -100,6 +123,21 @@ _DERIVED: dict[str, FactSpec] = {
     "onset_age": FactSpec(FactType.NUMBER, range=(-84.0, 120.0)),
     # Any leg symptom said "yes"; False only when every leg question was answered "no".
     "leg_symptoms": _BOOL,
+    # Cancer now or in the past: the contract says active cancer implies a cancer history, so
+    # one fact lets every cancer rule be written once. True if either is "yes"; False when
+    # the person has never had cancer; unanswered otherwise.
+    "any_cancer": _BOOL,
+    # Any of the risk factors for a spinal infection that guidance lists together [CKS-RF,
+    # AJEM19]: injecting drugs, a weak immune system, a spinal procedure in the last 3 months,
+    # a recent infection treated with antibiotics. Same rule as leg_symptoms.
+    "infection_risk": _BOOL,
+    # Fainted or collapsed, or signs of shock, named together for a leaking aorta [NHS-AAA].
+    "collapse_signs": _BOOL,
+    # With cancer, the nerve symptoms that need assessment at once, and the pain that
+    # suggests spinal metastases [NG234, CG75]. Each is one fact so that each pattern is one
+    # rule; the evidence and the questions still name the request fields.
+    "cord_signs": _BOOL,
+    "metastatic_pain": _BOOL,
 }
 
 FACTS: Final[Mapping[str, FactSpec]] = MappingProxyType({**_REQUEST, **_DERIVED})
@@ -112,6 +150,11 @@ DERIVED_SOURCES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
         "onset_age": ("age", "duration_days"),
         "leg_symptoms": _LEG_SYMPTOMS,
+        "any_cancer": _CANCER,
+        "infection_risk": _INFECTION_RISK,
+        "collapse_signs": _COLLAPSE,
+        "cord_signs": _CORD_SIGNS,
+        "metastatic_pain": _METASTATIC_PAIN,
     }
 )
 """For each derived fact, the request fields it is computed from (used for evidence and
@@ -143,6 +186,11 @@ _SEQUENCES: Final = (list, tuple)
 # than asking every answer whether it is a list to copy.
 _PLAIN: Final = frozenset({bool, int, float, str, type(None)})
 _LEG_ANSWERS: Final = itemgetter(*_LEG_SYMPTOMS)
+_CANCER_ANSWERS: Final = itemgetter(*_CANCER)
+_INFECTION_RISK_ANSWERS: Final = itemgetter(*_INFECTION_RISK)
+_COLLAPSE_ANSWERS: Final = itemgetter(*_COLLAPSE)
+_CORD_ANSWERS: Final = itemgetter(*_CORD_SIGNS)
+_METASTATIC_ANSWERS: Final = itemgetter(*_METASTATIC_PAIN)
 
 
 def _copied(value: Any) -> Any:
@@ -194,4 +242,11 @@ def to_facts(request: Mapping[str, Any]) -> dict[str, Any]:
     if age is not None and duration is not None:
         facts["onset_age"] = age - duration / _DAYS_PER_YEAR
     facts["leg_symptoms"] = _any_yes(_LEG_ANSWERS(facts))
+    facts["infection_risk"] = _any_yes(_INFECTION_RISK_ANSWERS(facts))
+    facts["collapse_signs"] = _any_yes(_COLLAPSE_ANSWERS(facts))
+    facts["cord_signs"] = _any_yes(_CORD_ANSWERS(facts))
+    facts["metastatic_pain"] = _any_yes(_METASTATIC_ANSWERS(facts))
+    ever, now = _CANCER_ANSWERS(facts)
+    # "Never had cancer" answers both; a "yes" to either wins over a "no" to the other.
+    facts["any_cancer"] = True if True in (ever, now) else (False if ever is False else None)
     return facts

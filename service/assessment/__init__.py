@@ -40,13 +40,19 @@ def assemble(
 ) -> dict[str, Any]:
     """The ``Assessment`` body (without ``id`` and ``trace``) from the engine's results."""
     urgency = urgency_of(prepared, results, facts)
+    questions = questions_of(prepared, results, facts, urgency["rank"])
+    if questions and prepared.while_questions_open:
+        # A reason that says nothing serious was found is not true while a question that
+        # could raise the level is open (invariant 16).
+        instead = prepared.while_questions_open
+        urgency["reasons"] = [instead.get(reason, reason) for reason in urgency["reasons"]]
     return {
         "ruleset": dict(prepared.reference),
         "urgency": urgency,
-        "red_flags": red_flags_of(prepared, results),
+        "red_flags": red_flags_of(prepared, results, facts),
         "causes": causes_of(prepared, results, facts),
         "recommendations": recommendations_of(prepared, results, facts),
-        "questions": questions_of(prepared, results, facts, urgency["rank"]),
+        "questions": questions,
         "warnings": warnings_of(prepared, results, facts),
         "disclaimer": prepared.disclaimer,
     }

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from service.assessment.prepared import RANK, RECOMMENDATION_TYPES, URGENCY_LEVELS
-from service.assessment.texts import Text
-from service.engine import CompiledTable, Finding, Ruleset
-from service.facts import REQUEST_FIELDS
+from service.assessment.prepared import DOSED, RANK, RECOMMENDATION_TYPES, URGENCY_LEVELS
+from service.assessment.texts import DOSE_KEYS, Text
+from service.engine import CompiledTable, FactType, Finding, Ruleset
+from service.facts import FACTS, REQUEST_FIELDS
 
 __all__ = ["ruleset_findings"]
 
@@ -73,6 +73,8 @@ def _structure(ruleset: Ruleset, need: Need) -> None:
     general = catalog.get("general")
     if not isinstance(general, Mapping) or not general.get("disclaimer"):
         need("catalog needs general.disclaimer")
+    elif not general.get("cause_beside_red_flag"):
+        need("catalog needs general.cause_beside_red_flag")
 
 
 def _entries(catalog: Mapping[str, Any], need: Need) -> None:
@@ -89,21 +91,98 @@ def _entries(catalog: Mapping[str, Any], need: Need) -> None:
             need(f"recommendation {rec_id!r} needs a type: " + ", ".join(RECOMMENDATION_TYPES))
         elif not entry.get("label") or not entry.get("instructions"):
             need(f"recommendation {rec_id!r} needs a label and instructions")
-        elif entry["type"] in ("stretch", "therapy") and not entry.get("dose"):
+        elif entry["type"] in DOSED and not entry.get("dose"):
             need(f"{entry['type']} {rec_id!r} needs a dose")
+        elif "dose" in entry:
+            _dose(rec_id, entry["type"], entry["dose"], need)
     for section in ("red_flags", "causes"):
         for item_id, entry in catalog[section].items():
             if not isinstance(entry, Mapping) or not entry.get("label"):
                 need(f"{section} {item_id!r} needs a label")
+            elif not entry.get("explanation"):
+                need(f"{section} {item_id!r} needs an explanation")
     for item_id, entry in catalog["causes"].items():
-        if isinstance(entry, Mapping) and not entry.get("explanation"):
-            need(f"causes {item_id!r} needs an explanation")
+        explains = entry.get("explains", []) if isinstance(entry, Mapping) else []
+        if not isinstance(explains, list) or not set(explains) <= set(catalog["red_flags"]):
+            need(f"causes {item_id!r}: explains must list red flag ids")
     for code, entry in catalog["warnings"].items():
         if not isinstance(entry, Mapping) or not entry.get("message"):
             need(f"warning {code!r} needs a message")
-    for field in catalog["questions"]:
+    _questions(catalog["questions"], need)
+    _while_questions_open(catalog, need)
+
+
+def _dose(rec_id: str, kind: str, dose: Any, need: Need) -> None:
+    """A dose is a mapping of ``DOSE_KEYS`` to whole numbers of at least 1, on a stretch or a
+    therapy only: a misspelled key would silently drop part of the dose."""
+    if kind not in DOSED:
+        need(f"{kind} {rec_id!r} has a dose; only " + " and ".join(DOSED) + " do")
+        return
+    if not isinstance(dose, Mapping):
+        need(f"{kind} {rec_id!r}: dose must be a mapping")
+        return
+    for key, value in dose.items():
+        if key not in DOSE_KEYS:
+            need(f"{kind} {rec_id!r}: unknown dose key {key!r} (known: {', '.join(DOSE_KEYS)})")
+        elif type(value) is not int or value < 1:
+            need(f"{kind} {rec_id!r}: dose {key} must be a whole number of at least 1")
+
+
+def _questions(questions: Mapping[str, Any], need: Need) -> None:
+    """Each question is a text, or ``{text, follows}``; a follow-up's leads are yes/no
+    questions of their own, and no question follows itself, even through others."""
+    leads_of: dict[str, list[str]] = {}
+    for field, entry in questions.items():
         if field not in REQUEST_FIELDS:
             need(f"question for {field!r}, which is not a request field")
+        if not isinstance(entry, Mapping):
+            if not isinstance(entry, str) or not entry.strip():
+                need(f"question {field!r} needs a text")
+            continue
+        if unknown := set(entry) - {"text", "follows"}:
+            need(f"question {field!r}: unknown keys {', '.join(sorted(map(str, unknown)))}")
+        if not isinstance(entry.get("text"), str) or not entry["text"].strip():
+            need(f"question {field!r} needs a text")
+        if "follows" not in entry:
+            continue
+        follows = entry["follows"]
+        leads = [follows] if isinstance(follows, str) else follows
+        if not isinstance(leads, list) or not leads:
+            need(f"question {field!r}: follows must name one lead question or a list of them")
+            continue
+        leads_of[field] = [str(lead) for lead in leads]
+        for lead in leads_of[field]:
+            if lead not in questions or lead not in FACTS:
+                need(f"question {field!r} follows {lead!r}, which has no question")
+            elif FACTS[lead].type is not FactType.BOOL:
+                need(f"question {field!r} follows {lead!r}, which is not a yes/no question")
+    for field in leads_of:
+        seen: set[str] = set()
+        todo = list(leads_of[field])
+        while todo:
+            lead = todo.pop()
+            if lead == field:
+                need(f"question {field!r} follows itself")
+                break
+            if lead not in seen:
+                seen.add(lead)
+                todo += leads_of.get(lead, [])
+
+
+def _while_questions_open(catalog: Mapping[str, Any], need: Need) -> None:
+    """``general.while_questions_open`` maps a reason to the one shown instead while a
+    question is open; both are fixed texts (they are swapped after rendering)."""
+    swaps = catalog["general"].get("while_questions_open") or {}
+    if not isinstance(swaps, Mapping):
+        need("general.while_questions_open must map reasons to reasons")
+        return
+    for key, instead in swaps.items():
+        for reason in (key, instead):
+            text = catalog["reasons"].get(reason)
+            if not isinstance(text, str):
+                need(f"general.while_questions_open names {reason!r}, which is not a reason")
+            elif Text.parse(text, {}).fields:
+                need(f"general.while_questions_open: reason {reason!r} must quote no answer")
 
 
 def _rules(ruleset: Ruleset) -> list[Finding]:
@@ -138,6 +217,12 @@ def _rules(ruleset: Ruleset) -> list[Finding]:
     for rule in red_flags.rules:
         if str(rule.outputs["level"]) not in RANK:
             findings.append(Finding(red_flags.file, rule.id, "level must be an urgency level"))
+        flag = catalog["red_flags"].get(str(rule.outputs["flag"]))
+        if rule.outputs.get("weak_alone") is True and not (
+            isinstance(flag, Mapping) and flag.get("explanation_weak")
+        ):
+            message = "weak_alone, but the flag's catalog entry has no explanation_weak"
+            findings.append(Finding(red_flags.file, rule.id, message))
     return findings
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Any, Final
 
-from service.assessment.texts import Text, dose_text
+from service.assessment.texts import Text, dose_detail, dose_text
 from service.engine import CompiledRule, CompiledTable, Ruleset
 from service.facts import DERIVED_SOURCES, FACTS
 
@@ -21,7 +22,9 @@ __all__ = [
     "RECOMMENDATION_TYPES",
     "TYPE_ORDER",
     "URGENCY_LEVELS",
+    "DOSED",
     "CauseRule",
+    "Derived",
     "FlagRule",
     "LevelRule",
     "Prepared",
@@ -41,6 +44,9 @@ RECOMMENDATION_TYPES: Final[tuple[str, ...]] = ("referral", "precaution", "thera
 
 TYPE_ORDER: Final[Mapping[str, int]] = {kind: i for i, kind in enumerate(RECOMMENDATION_TYPES)}
 
+DOSED: Final[tuple[str, ...]] = ("stretch", "therapy")
+"""The recommendation types that carry a dose."""
+
 
 @dataclass(frozen=True, slots=True)
 class Upstream:
@@ -50,9 +56,18 @@ class Upstream:
     table: str
 
 
-#: A matched rule's evidence, in tested order: request fields (a derived fact stands for the
-#: fields it is computed from) and chained tables.
-Evidence = tuple[str | Upstream, ...]
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """In a rule's evidence: a derived fact, which stands for the request fields it is
+    computed from (``sources``): those that said "yes" when it is true, else those answered."""
+
+    name: str
+    sources: tuple[str, ...]
+
+
+#: A matched rule's evidence, in tested order: request fields, derived facts and chained
+#: tables.
+Evidence = tuple[str | Derived | Upstream, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +87,9 @@ class FlagRule:
     flag: str
     rank: int
     label: str
+    #: The rule is weak evidence on its own (age, night pain): a flag raised only by such
+    #: rules says so in its explanation.
+    weak: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +107,9 @@ class CauseRule:
     about: str
     covered_by: frozenset[str]
     place: int
+    #: The red flags this cause could explain (catalog ``explains``): beside any other red
+    #: flag it is at most possible, and says that the warning sign comes first.
+    explains: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +121,7 @@ class Suggestion:
     label: str
     instructions: str
     dose: str | None
+    dose_detail: tuple[tuple[str, int | None], ...] | None
     reason: Text
 
 
@@ -124,6 +146,10 @@ class Prepared:
     evidence: Mapping[str, Mapping[str, Evidence]]
     flags: Mapping[str, FlagRule]
     flag_order: Mapping[str, int]
+    #: By flag: its explanation, and the explanation when only weak rules raised it.
+    flag_explanations: Mapping[str, tuple[str, str]]
+    #: Put before a cause's explanation when a red flag it does not explain was found.
+    cause_beside_red_flag: str
     causes: Mapping[str, CauseRule]
     suggestions: Mapping[str, Suggestion]
     #: By ``contraindications`` rule id: the recommendation id or type it blocks.
@@ -133,10 +159,25 @@ class Prepared:
     questions: Mapping[str, str]
     #: Each question's place in the catalog.
     question_place: Mapping[str, int]
+    #: By follow-up question: its lead questions (catalog ``follows``). A follow-up is not
+    #: asked when every lead was answered "no" (invariant 13).
+    follows: Mapping[str, tuple[str, ...]]
+    #: Urgency reasons that are only true once no question is open, with the text that
+    #: replaces each while one is (catalog ``general.while_questions_open``; invariant 16).
+    while_questions_open: Mapping[str, str]
     #: By table with a ``level`` output, by rule id: the rank that rule would give.
     raises_to: Mapping[str, Mapping[str, int]]
+    #: The same ranks by rule id alone (rule ids are unique across the ruleset); a rule that
+    #: gives no level has ``len(URGENCY_LEVELS)``, past every rank.
+    raises: Mapping[str, int]
     #: By fact: the request fields with a question that an unanswered fact asks about.
     asks: Mapping[str, tuple[str, ...]]
+    #: Every request field a derived fact asks about.
+    derived_fields: frozenset[str]
+    #: By the missing inputs a partial match can report (a rule's unanswered inputs, in
+    #: table order): the request fields with a question they ask about, worked out at load
+    #: for every subset of every level-giving rule's inputs that cannot be unanswered.
+    asks_of_missing: Mapping[tuple[str, ...], frozenset[str]]
     vocabulary: Mapping[str, Any]
 
 
@@ -146,10 +187,10 @@ def _squeeze(text: Any) -> str:
 
 
 def _evidence(rule: CompiledRule, tables: Mapping[str, CompiledTable]) -> Evidence:
-    parts: list[str | Upstream] = []
+    parts: list[str | Derived | Upstream] = []
     for name in rule.tests:
         if name in DERIVED_SOURCES:
-            parts.extend(DERIVED_SOURCES[name])
+            parts.append(Derived(name, DERIVED_SOURCES[name]))
         elif name in FACTS:
             parts.append(name)
         elif (table := name.split(".", 1)[0]) in tables:
@@ -189,6 +230,7 @@ def _cause_rules(
                 if str(other.outputs["cause"]) == cause and mine < frozenset(other.tests)
             ),
             place=causes.index(cause),
+            explains=frozenset(catalog["causes"][cause].get("explains", ())),
         )
     return prepared
 
@@ -201,12 +243,15 @@ def _suggestions(
         rec_id = str(rule.outputs["recommendation"])
         entry = catalog["recommendations"][rec_id]
         reason = str(rule.outputs["reason"])
+        dose = entry.get("dose") if entry["type"] in DOSED else None
+        detail = dose_detail(dose)
         prepared[rule.id] = Suggestion(
             id=rec_id,
             type=entry["type"],
             label=entry["label"],
             instructions=_squeeze(entry["instructions"]),
-            dose=dose_text(entry.get("dose")) if entry["type"] in ("stretch", "therapy") else None,
+            dose=dose_text(dose),
+            dose_detail=None if detail is None else tuple(detail.items()),
             reason=reasons.get(reason, Text.plain(reason)),
         )
     return prepared
@@ -234,6 +279,59 @@ def _level_rules(
         }
         for table in tables.values()
     }
+
+
+def _raises_to(tables: Mapping[str, CompiledTable]) -> dict[str, dict[str, int]]:
+    return {
+        table.name: {rule.id: RANK.get(str(rule.outputs.get("level")), -1) for rule in table.rules}
+        for table in tables.values()
+        if any(out.name == "level" for out in table.outputs)
+    }
+
+
+def _asks_of_missing(
+    tables: Mapping[str, CompiledTable],
+    raising: Mapping[str, Mapping[str, int]],
+    questions: Mapping[str, str],
+) -> dict[tuple[str, ...], frozenset[str]]:
+    def asked(fact: str) -> tuple[str, ...]:
+        return tuple(f for f in DERIVED_SOURCES.get(fact, (fact,)) if f in questions)
+
+    found: dict[tuple[str, ...], frozenset[str]] = {}
+    for name in raising:
+        table = tables[name]
+        order = [spec.name for spec in table.inputs]
+        for rule in table.rules:
+            noneable = [n for n in order if n in rule.tests and not rule.tests[n].fn(None)]
+            for size in range(1, len(noneable) + 1):
+                for missing in combinations(noneable, size):
+                    found[missing] = frozenset(f for fact in missing for f in asked(fact))
+    return found
+
+
+def question_entries(catalog: Mapping[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """The catalog's questions as ``{field: (text, leads)}``, in catalog order. An entry is
+    the question's text, or ``{text, follows}`` where ``follows`` names the lead question (or
+    a list of them) that must not all be answered "no" for this one to be asked."""
+    entries: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for field, entry in catalog["questions"].items():
+        if isinstance(entry, Mapping):
+            follows = entry.get("follows") or ()
+            leads = (follows,) if isinstance(follows, str) else tuple(follows)
+            entries[field] = (_squeeze(entry.get("text", "")), tuple(str(x) for x in leads))
+        else:
+            entries[field] = (_squeeze(entry), ())
+    return entries
+
+
+def _flag_explanations(catalog: Mapping[str, Any], flags: Any) -> dict[str, tuple[str, str]]:
+    explained: dict[str, tuple[str, str]] = {}
+    for flag in flags:
+        entry = catalog["red_flags"][flag]
+        about = _squeeze(entry["explanation"])
+        weak = entry.get("explanation_weak")
+        explained[flag] = (about, f"{_squeeze(weak)} {about}" if weak else about)
+    return explained
 
 
 def _vocabulary(
@@ -280,7 +378,8 @@ def prepare(ruleset: Ruleset) -> Prepared:
     tables = {table.name: table for table in ruleset.tables}
     sources = _sources(tables)
     reasons = {key: Text.parse(text, sources) for key, text in catalog["reasons"].items()}
-    questions = {field: _squeeze(text) for field, text in catalog["questions"].items()}
+    entries = question_entries(catalog)
+    questions = {field: text for field, (text, _leads) in entries.items()}
     return Prepared(
         reference={"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest},
         disclaimer=_squeeze(catalog["general"]["disclaimer"]),
@@ -295,10 +394,13 @@ def prepare(ruleset: Ruleset) -> Prepared:
                 flag=(flag := str(rule.outputs["flag"])),
                 rank=RANK[str(rule.outputs["level"])],
                 label=catalog["red_flags"][flag]["label"],
+                weak=rule.outputs.get("weak_alone") is True,
             )
             for rule in tables["red_flags"].rules
         },
         flag_order={flag: i for i, flag in enumerate(tables["red_flags"].output("flag").values)},
+        flag_explanations=_flag_explanations(catalog, tables["red_flags"].output("flag").values),
+        cause_beside_red_flag=_squeeze(catalog["general"]["cause_beside_red_flag"]),
         causes=_cause_rules(tables["causes"], reasons, catalog),
         suggestions=_suggestions(tables["recommendations"], reasons, catalog),
         blocks={rule.id: str(rule.outputs["blocks"]) for rule in tables["contraindications"].rules},
@@ -311,12 +413,16 @@ def prepare(ruleset: Ruleset) -> Prepared:
         },
         questions=questions,
         question_place={field: i for i, field in enumerate(questions)},
-        raises_to={
-            table.name: {
-                rule.id: RANK.get(str(rule.outputs.get("level")), -1) for rule in table.rules
-            }
-            for table in tables.values()
-            if any(out.name == "level" for out in table.outputs)
+        follows={field: leads for field, (_text, leads) in entries.items() if leads},
+        while_questions_open={
+            _squeeze(catalog["reasons"][key]): _squeeze(catalog["reasons"][instead])
+            for key, instead in (catalog["general"].get("while_questions_open") or {}).items()
+        },
+        raises_to=(raises_to := _raises_to(tables)),
+        raises={
+            rule_id: to if to >= 0 else len(URGENCY_LEVELS)
+            for ranks in raises_to.values()
+            for rule_id, to in ranks.items()
         },
         asks={
             fact: asked
@@ -327,5 +433,9 @@ def prepare(ruleset: Ruleset) -> Prepared:
                 )
             )
         },
+        derived_fields=frozenset(
+            field for sources in DERIVED_SOURCES.values() for field in sources if field in questions
+        ),
+        asks_of_missing=_asks_of_missing(tables, raises_to, questions),
         vocabulary=_vocabulary(tables, catalog, questions),
     )

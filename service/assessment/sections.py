@@ -18,6 +18,7 @@ from service.assessment.prepared import (
     RANK,
     TYPE_ORDER,
     URGENCY_LEVELS,
+    Derived,
     Prepared,
 )
 from service.engine import Match, TableResult
@@ -33,22 +34,33 @@ __all__ = [
 ]
 
 Results = Mapping[str, TableResult]
+_NONE: frozenset[str] = frozenset()
+# One bucket per urgency rank, and a last one for rules that give no level (never read).
+_BUCKETS = range(len(URGENCY_LEVELS) + 1)
 Facts = Mapping[str, Any]
 
 
 def evidence_of(
-    prepared: Prepared, table: str, matches: Sequence[Match], results: Results
+    prepared: Prepared, table: str, matches: Sequence[Match], results: Results, facts: Facts
 ) -> list[str]:
-    """The request fields the matched rules of ``table`` tested, each once, in tested order:
-    a chained input stands for the fields tested by the rules it came from."""
+    """The answered request fields the matched rules of ``table`` tested, each once, in tested
+    order: a chained input stands for the fields tested by the rules it came from. (A rule
+    may match an unanswered field, through ``null`` or a derived fact; that field is not
+    evidence of anything.)"""
     fields: list[str] = []
     by_rule = prepared.evidence[table]
     for match in matches:
         for part in by_rule[match.rule_id]:
             if isinstance(part, str):
-                fields.append(part)
+                if facts.get(part) is not None:
+                    fields.append(part)
+            elif isinstance(part, Derived):
+                if facts[part.name] is True:
+                    fields += [field for field in part.sources if facts[field] is True]
+                else:
+                    fields += [field for field in part.sources if facts[field] is not None]
             elif (upstream := results.get(part.table)) is not None:
-                fields += evidence_of(prepared, part.table, upstream.matches, results)
+                fields += evidence_of(prepared, part.table, upstream.matches, results, facts)
     return list(dict.fromkeys(fields))
 
 
@@ -86,8 +98,9 @@ def urgency_of(prepared: Prepared, results: Results, facts: Facts) -> dict[str, 
     }
 
 
-def red_flags_of(prepared: Prepared, results: Results) -> list[dict[str, Any]]:
-    """One entry per flag, most severe first; the table's own order breaks ties."""
+def red_flags_of(prepared: Prepared, results: Results, facts: Facts) -> list[dict[str, Any]]:
+    """One entry per flag, most severe first; the table's own order breaks ties. A flag that
+    only rules marked weak on their own raised (age, night pain) is explained as such."""
     matches = results["red_flags"].matches
     if not matches:
         return []
@@ -99,11 +112,16 @@ def red_flags_of(prepared: Prepared, results: Results) -> list[dict[str, Any]]:
         top[rule.flag] = max(top.get(rule.flag, rule.rank), rule.rank)
     order = prepared.flag_order
     ranked = sorted(by_flag, key=lambda flag: (-top[flag], order.get(flag, len(order))))
+    flags = prepared.flags
+    explanations = prepared.flag_explanations
     return [
         {
             "id": flag,
-            "label": prepared.flags[by_flag[flag][0].rule_id].label,
-            "evidence": evidence_of(prepared, "red_flags", by_flag[flag], results),
+            "label": flags[by_flag[flag][0].rule_id].label,
+            "explanation": explanations[flag][
+                all(flags[match.rule_id].weak for match in by_flag[flag])
+            ],
+            "evidence": evidence_of(prepared, "red_flags", by_flag[flag], results, facts),
         }
         for flag in ranked
     ]
@@ -114,8 +132,12 @@ def causes_of(prepared: Prepared, results: Results, facts: Facts) -> list[dict[s
 
     A cause named by several rules is likely when any of them says so, takes the highest
     score, and is explained by each rule's reason, except a reason that a more specific
-    matched rule for the same cause replaces.
+    matched rule for the same cause replaces. Beside a red flag that the cause does not
+    explain (catalog ``explains``), a cause is at most possible and its explanation starts
+    by saying that the warning sign comes first (invariant 12).
     """
+    flag_matches = results["red_flags"].matches
+    flagged = {prepared.flags[m.rule_id].flag for m in flag_matches} if flag_matches else _NONE
     by_cause: dict[str, list[Match]] = {}
     for match in results["causes"].matches:
         by_cause.setdefault(prepared.causes[match.rule_id].cause, []).append(match)
@@ -131,14 +153,17 @@ def causes_of(prepared: Prepared, results: Results, facts: Facts) -> list[dict[s
             because = tuple(
                 text for rule in rules if rule.covered_by.isdisjoint(ids) for text in rule.because
             )
-        said = dict.fromkeys(text.render(facts, results) for text in because)
+        said = [*dict.fromkeys(text.render(facts, results) for text in because), first.about]
+        if flagged and not flagged <= first.explains:
+            likely = False
+            said.insert(0, prepared.cause_beside_red_flag)
         entry = {
             "id": cause,
             "label": first.label,
             "likelihood": "likely" if likely else "possible",
             "score": score,
-            "explanation": " ".join([*said, first.about]),
-            "evidence": evidence_of(prepared, "causes", group, results),
+            "explanation": " ".join(said),
+            "evidence": evidence_of(prepared, "causes", group, results, facts),
         }
         ranked.append(((not likely, -score, first.place), entry))
     ranked.sort(key=itemgetter(0))
@@ -160,6 +185,7 @@ def recommendations_of(prepared: Prepared, results: Results, facts: Facts) -> li
             "label": suggestion.label,
             "instructions": suggestion.instructions,
             "dose": suggestion.dose,
+            "dose_detail": None if suggestion.dose_detail is None else dict(suggestion.dose_detail),
             "reason": suggestion.reason.render(facts, results),
         }
     return sorted(chosen.values(), key=lambda entry: TYPE_ORDER[entry["type"]])
@@ -170,28 +196,41 @@ def questions_of(
 ) -> list[dict[str, str]]:
     """The unanswered fields of the rules that would raise the urgency above ``rank``: the
     highest level they could lead to first, then the catalog's order (its authors put the
-    most important questions first)."""
-    # The highest rank each missing fact could lead to, then the questions those facts ask
-    # (a derived fact asks about each of its unanswered sources).
-    leads_to: dict[str, int] = {}
-    for table, raises_to in prepared.raises_to.items():
+    most important questions first). A follow-up question is left out when every one of its
+    lead questions was answered "no" (catalog ``follows``; invariant 13)."""
+    # The missing inputs of the partial matches, by the rank they could lead to. (A hot
+    # path: about fifty partial matches a request, so the loop only sorts them into buckets;
+    # what each one asks was worked out at load, and the buckets are joined in C.)
+    raises = prepared.raises
+    buckets: list[list[tuple[str, ...]]] = [[] for _ in _BUCKETS]
+    for table in prepared.raises_to:
         for partial in results[table].partial:
-            to = raises_to[partial.rule_id]
-            if to > rank:
-                for missing in partial.missing:
-                    if to > leads_to.get(missing, -1):
-                        leads_to[missing] = to
-    raised: dict[str, int] = {}
-    asks = prepared.asks
-    for missing, to in leads_to.items():
-        for field in asks.get(missing, ()):
-            if to > raised.get(field, -1) and facts.get(field) is None:
-                raised[field] = to
-    # Catalog order, then (a stable sort) the highest rank first.
-    fields = sorted(raised, key=prepared.question_place.__getitem__)
-    fields.sort(key=raised.__getitem__, reverse=True)
+            buckets[raises[partial.rule_id]].append(partial.missing)
+    asks = prepared.asks_of_missing.__getitem__
+    by_rank = {
+        to: set().union(*map(asks, buckets[to]))
+        for to in range(len(URGENCY_LEVELS) - 1, rank, -1)
+        if buckets[to]
+    }
+    if not by_rank:
+        return []
+    # Never asked: a field a derived fact asks about that was answered, and a follow-up
+    # whose every lead was answered "no".
+    blocked = {field for field in prepared.derived_fields if facts[field] is not None}
+    for field, leads in prepared.follows.items():
+        for lead in leads:
+            if facts[lead] is not False:
+                break
+        else:
+            blocked.add(field)
+    place = prepared.question_place.__getitem__
+    ordered: list[str] = []
+    for fields in by_rank.values():  # the highest rank first
+        fields -= blocked
+        blocked |= fields
+        ordered += sorted(fields, key=place)
     questions = prepared.questions
-    return [{"field": field, "text": questions[field]} for field in fields]
+    return [{"field": field, "text": questions[field]} for field in ordered]
 
 
 def warnings_of(prepared: Prepared, results: Results, facts: Facts) -> list[dict[str, Any]]:
@@ -203,6 +242,6 @@ def warnings_of(prepared: Prepared, results: Results, facts: Facts) -> list[dict
             warnings[rule.code] = {
                 "code": rule.code,
                 "message": rule.message.render(facts, results),
-                "fields": evidence_of(prepared, "warnings", (match,), results),
+                "fields": evidence_of(prepared, "warnings", (match,), results, facts),
             }
     return list(warnings.values())

@@ -15,7 +15,18 @@ from typing import Any
 
 from service.engine import TableResult
 
-__all__ = ["Part", "Text", "dose_text", "sentences", "show"]
+__all__ = ["DOSE_KEYS", "Part", "Text", "dose_detail", "dose_text", "sentences", "show"]
+
+DOSE_KEYS: tuple[str, ...] = (
+    "reps",
+    "hold_seconds",
+    "sets",
+    "times_per_day",
+    "minutes",
+    "days_per_week",
+)
+"""The parts of a catalog ``dose`` (each a whole number of at least 1), in the order of the
+response's ``dose_detail``; ``checks`` refuses any other key at load."""
 
 _FORMATTER = string.Formatter()
 
@@ -144,6 +155,8 @@ def dose_text(dose: Mapping[str, Any] | None) -> str | None:
     if not dose:
         return None
     parts: list[str] = []
+    if sets := dose.get("sets"):
+        parts.append("1 set" if sets == 1 else f"{sets} sets")
     if reps := dose.get("reps"):
         parts.append(f"{reps} times")
     if hold := dose.get("hold_seconds"):
@@ -152,4 +165,14 @@ def dose_text(dose: Mapping[str, Any] | None) -> str | None:
         parts.append(f"{minutes} minutes")
     if per_day := dose.get("times_per_day"):
         parts.append({1: "once a day", 2: "twice a day"}.get(per_day, f"{per_day} times a day"))
+    if days := dose.get("days_per_week"):
+        parts.append("every day" if days == 7 else f"on {days} days a week")
     return ", ".join(parts).capitalize() if parts else None
+
+
+def dose_detail(dose: Mapping[str, Any] | None) -> dict[str, int | None] | None:
+    """A catalog ``dose`` as the response's ``dose_detail``: every key of ``DOSE_KEYS``, ``None``
+    where the dose does not say; ``None`` for no dose at all."""
+    if not dose:
+        return None
+    return {key: dose.get(key) for key in DOSE_KEYS}

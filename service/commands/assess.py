@@ -200,6 +200,8 @@ def render(result: Mapping[str, Any], *, width: int = 88) -> str:
     out.heading("RED FLAGS" if flags else "RED FLAGS: none")
     for flag in flags:
         out.para(f"! {_label(flag)}{_evidence(flag)}", indent=2, hang=2)
+        if flag.get("explanation"):
+            out.para(str(flag["explanation"]), indent=4)
 
     causes = result.get("causes") or []
     out.heading("POSSIBLE CAUSES, MOST LIKELY FIRST" if causes else "POSSIBLE CAUSES: none found")

@@ -1,7 +1,9 @@
 """``popcheck rules check|test|export``: the clinical author's tools for a rules directory.
 
 - ``check [DIR]`` prints every finding as ``file: rule id: message`` (exit 1) or a one-line
-  summary (exit 0). The app runs the same check at start-up and refuses a broken ruleset.
+  summary (exit 0). The app runs the same check at start-up and refuses a broken ruleset;
+  ``check`` also reads the hazard log (``DIR/hazards.yaml``) and reports a hazard with no
+  control, or a control naming a rule or an invariant that does not exist.
 - ``test [DIR] [--cases PATH]`` runs the engine scenarios in ``DIR/scenarios/*.yaml`` and the
   assessment-level golden cases, then reports **rule coverage**: rules that nothing fired.
 - ``export --format jdm [DIR] [-o FILE]`` writes a GoRules JDM decision graph to open and
@@ -27,6 +29,7 @@ from service.config import DEFAULT_RULES_DIR
 from service.engine import (
     EngineError,
     FactSpec,
+    Finding,
     RuleError,
     Ruleset,
     check_ruleset,
@@ -116,15 +119,30 @@ def _facts() -> Mapping[str, FactSpec]:
     return FACTS
 
 
+def _hazard_findings(ruleset: Ruleset, directory: Path) -> list[Finding]:
+    """The hazard log beside the rules, when there is one: a hazard with no control, or a
+    control naming a rule or an invariant that does not exist. (A ruleset for the engine
+    alone, such as a test fixture, keeps no log.)"""
+    from service.hazards import HAZARDS_FILE, hazard_findings, load_hazards
+
+    if not (directory / HAZARDS_FILE).is_file():
+        return []
+    hazards, shape = load_hazards(directory)
+    rule_ids = (rule.id for table in ruleset.tables for rule in table.rules)
+    return shape + hazard_findings(hazards, rule_ids)
+
+
 def run_check(args: argparse.Namespace) -> int:
     """Print every finding; exit 1 if there is any."""
     findings = check_ruleset(args.directory, _facts())
-    if findings:
+    ruleset = None if findings else load_ruleset(args.directory, _facts())
+    if ruleset is not None:
+        findings = _hazard_findings(ruleset, Path(args.directory))
+    if findings or ruleset is None:
         for finding in findings:
             print(finding)
         print(f"{len(findings)} finding(s) in {args.directory}", file=sys.stderr)
         return EXIT_FAILED
-    ruleset = load_ruleset(args.directory, _facts())
     rules = sum(len(t.rules) for t in ruleset.tables)
     print(
         f"ok: {ruleset.name} {ruleset.version}: {len(ruleset.tables)} tables, {rules} rules, "

@@ -24,6 +24,7 @@ ONSET = ("sudden", "gradual")
 RANGE_OF_MOTION = ("full", "reduced", "very_limited")
 TIGHT_MUSCLES = ("lower_back", "upper_back", "hips", "hamstrings", "glutes", "core")
 RECENT_TRAUMA = ("none", "minor", "major")
+COURSE = ("improving", "unchanged", "worse")
 
 
 class StrictSchema(Schema):
@@ -72,12 +73,33 @@ def _enum_set(values: Sequence[str], description: str) -> EnumSet:
 class PainSchema(StrictSchema):
     """``pain``: current back pain and how it behaves."""
 
-    level = _int(0, 10, "Current back pain, 0 (none) to 10 (worst imaginable).")
+    level = _int(
+        0,
+        10,
+        "Worst pain now, in the back or a leg, 0 (none) to 10 (worst imaginable). (v1.0 said "
+        "back pain; a caller that asks about the back loses nothing.)",
+    )
     radiates_to_leg = _bool("Pain travels into buttock or leg.")
     below_knee = _bool("Leg pain reaches below the knee.")
     worse_at_night = _bool("Pain at night, or pain that wakes them.")
     worse_with_rest = _bool("Rest does not help; better with activity.")
     eased_lying_down = _bool("Severe pain that eases only lying down.")
+    thoracic = _bool("Pain in the upper or middle back, between the shoulder blades.")
+    constant_progressive = _bool(
+        "Constant pain that keeps getting worse, whatever the position or activity."
+    )
+    abdominal = _bool("Pain in the belly as well as the back.")
+    band_like = _bool("Pain that spreads round the body like a band.")
+    buttock = _bool("Pain deep in one or both buttocks.")
+    heel = _bool(
+        "Now or in the past: pain where a tendon joins the bone, such as the back or sole of "
+        "the heel."
+    )
+    wakes_second_half_night = _bool("The back pain wakes them in the second half of the night.")
+    eases_with_anti_inflammatories = _bool(
+        "The pain gets much better within two days of taking anti-inflammatory painkillers "
+        "(asked, never advised)."
+    )
 
 
 class NeuroSchema(StrictSchema):
@@ -90,6 +112,18 @@ class NeuroSchema(StrictSchema):
     both_legs = _bool("Leg symptoms in both legs.")
     saddle_numbness = _bool("Numbness around genitals, buttocks or inner thighs.")
     bladder_or_bowel_change = _bool("New trouble passing or holding urine or stool.")
+    sexual_dysfunction = _bool(
+        "Since the back problem began: new numbness of the genitals, or new problems with "
+        "erection, ejaculation or feeling during sex."
+    )
+    urinary_retention = _bool(
+        "Since the back problem began: cannot pass urine, or cannot feel when the bladder is full."
+    )
+    incontinence = _bool("New loss of control of the bladder or bowel.")
+    gait_change = _bool(
+        "New difficulty walking because a leg feels weak, numb or clumsy, or new unsteadiness "
+        "or falls (not only because walking hurts)."
+    )
 
 
 class StiffnessSchema(StrictSchema):
@@ -136,6 +170,27 @@ class HistorySchema(StrictSchema):
     long_term_steroids = _bool("Months of oral corticosteroids.")
     immunosuppressed = _bool("Less able to fight infection (illness or treatment).")
     iv_drug_use = _bool("Has injected drugs.")
+    active_cancer = _bool(
+        "Has cancer now or is being treated for it. True implies `history.cancer` true."
+    )
+    recent_spinal_procedure = _bool("Spinal surgery or a spinal injection in the last 3 months.")
+    recent_infection = _bool(
+        "An infection treated with antibiotics in the last few weeks, such as a urine or skin "
+        "infection."
+    )
+    aortic_aneurysm = _bool("Told they have a widened main artery in the belly (aortic aneurysm).")
+    psoriasis = _bool("Psoriasis, now or in the past.")
+    inflammatory_bowel_disease = _bool("Crohn's disease or ulcerative colitis.")
+    uveitis = _bool("An inflamed, painful, red eye diagnosed as uveitis or iritis.")
+    other_joint_arthritis = _bool(
+        "Now or in the past: joints elsewhere that swelled up (puffy, warm), not wear-and-tear "
+        "aches."
+    )
+    family_spondyloarthritis = _bool(
+        "A parent, brother, sister or child with ankylosing spondylitis, psoriatic arthritis, "
+        "reactive arthritis, or arthritis linked to Crohn's disease or colitis."
+    )
+    hla_b27_positive = _bool("A blood test found HLA-B27.")
 
 
 class SystemicSchema(StrictSchema):
@@ -143,6 +198,11 @@ class SystemicSchema(StrictSchema):
 
     fever = _bool("Fever now or recently.")
     unexplained_weight_loss = _bool("Weight loss without trying.")
+    feels_very_unwell = _bool(
+        "New confusion, very breathless, or pale, grey, blotchy or cold clammy skin."
+    )
+    fainted = _bool("Fainted or collapsed since the pain began.")
+    abdominal_pulsing = _bool("A pulsing or throbbing feeling in the belly.")
 
 
 class AssessmentRequestSchema(StrictSchema):
@@ -162,6 +222,7 @@ class AssessmentRequestSchema(StrictSchema):
         0, 36_500, "How long the current problem (no pop, stiffness or pain) has lasted."
     )
     onset = _enum(ONSET, "How the current problem began.")
+    course = _enum(COURSE, "How the problem has changed over the last week or two.")
     pain = fields.Nested(PainSchema, allow_none=True)
     neuro = fields.Nested(NeuroSchema, allow_none=True)
     stiffness = fields.Nested(StiffnessSchema, allow_none=True)

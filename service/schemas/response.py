@@ -113,11 +113,18 @@ class RedFlagSchema(_Strict):
     id = fields.String(
         required=True,
         metadata=_doc(
-            "`cauda_equina`, `neurological_deficit`, `fracture`, `infection`, `malignancy` "
-            "(more may be added)."
+            "`cauda_equina`, `neurological_deficit`, `fracture`, `infection`, `malignancy`, "
+            "`aortic_aneurysm` (more may be added)."
         ),
     )
     label = fields.String(required=True)
+    explanation = fields.String(
+        required=True,
+        metadata=_doc(
+            "In plain words, what the flag could mean and why it needs a clinician; never a "
+            "diagnosis. A flag raised on age alone says so."
+        ),
+    )
     evidence = _strings(required=True, metadata=_doc("Request field paths that triggered it."))
 
 
@@ -142,6 +149,28 @@ class CauseSchema(_Strict):
     evidence = _strings(required=True)
 
 
+def _dose_count(description: str) -> fields.Integer:
+    return fields.Integer(
+        required=True,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(1),
+        metadata=_doc(description),
+    )
+
+
+class DoseDetailSchema(_Strict):
+    """A stretch's or therapy's dose as numbers, for apps that show timers or counters; each
+    member is `null` when that part of the dose does not apply."""
+
+    reps = _dose_count("Repetitions of the movement.")
+    hold_seconds = _dose_count("Seconds to hold each repetition.")
+    sets = _dose_count("Sets of repetitions.")
+    times_per_day = _dose_count("Times a day.")
+    minutes = _dose_count("Minutes each time.")
+    days_per_week = _dose_count("Days a week.")
+
+
 class RecommendationSchema(_Strict):
     """Something to do: a referral, a precaution, a therapy or a stretch."""
 
@@ -155,6 +184,12 @@ class RecommendationSchema(_Strict):
         metadata=_doc(
             "Reps, holds and times a day, for stretches and therapies; otherwise `null`."
         ),
+    )
+    dose_detail = fields.Nested(
+        DoseDetailSchema,
+        required=True,
+        allow_none=True,
+        metadata=_doc("`dose` as numbers; `null` where there is no dose."),
     )
     reason = fields.String(required=True, metadata=_doc("Why it is recommended for this person."))
 

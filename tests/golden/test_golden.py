@@ -16,7 +16,14 @@ from service.golden import CaseResult, GoldenCase, load_cases, run_case
 
 CASES_DIR = Path(__file__).parent
 CASES = load_cases(CASES_DIR)
-RED_FLAGS = ("cauda_equina", "neurological_deficit", "fracture", "infection", "malignancy")
+RED_FLAGS = (
+    "cauda_equina",
+    "neurological_deficit",
+    "fracture",
+    "infection",
+    "malignancy",
+    "aortic_aneurysm",
+)
 
 
 @pytest.fixture(scope="module")

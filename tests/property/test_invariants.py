@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from service.assessment import URGENCY_LEVELS, Assessor, load_assessor
 from service.config import DEFAULT_RULES_DIR
 from service.engine import FactType
-from service.facts import FACTS, REQUEST_FIELDS
+from service.facts import DERIVED_SOURCES, FACTS, REQUEST_FIELDS
+from tests.support import texts
 
 ASSESSOR: Assessor = load_assessor(DEFAULT_RULES_DIR)
 RANK = {level: rank for rank, level in enumerate(URGENCY_LEVELS)}
@@ -238,3 +239,166 @@ def test_generator_reaches_every_level(level: str) -> None:
         ),
     )
     assert ASSESSOR.assess(found)["urgency"]["level"] == level
+
+
+# v1.1 ------------------------------------------------------------------------------------
+# Invariants 10 to 16 of the contract's v1.1 additions, over the same generated requests (the
+# generator reads REQUEST_FIELDS, so it answers the v1.1 fields too).
+
+_NO_HEAT_FLAGS = {"infection", "cauda_equina", "neurological_deficit", "malignancy"}
+# Invariant 13 as the contract states it (not as the catalog declares it, so that a wrong
+# declaration fails here): a follow-up and the leads that must not all be "no".
+_FOLLOW_UPS: dict[str, tuple[str, ...]] = {
+    "pain.below_knee": ("pain.radiates_to_leg",),
+    "neuro.weakness_worsening": ("neuro.leg_weakness",),
+    "neuro.both_legs": (
+        "pain.radiates_to_leg",
+        "neuro.numbness",
+        "neuro.tingling",
+        "neuro.leg_weakness",
+        "neuro.gait_change",
+    ),
+    "history.active_cancer": ("history.cancer",),
+}
+CATALOG = ASSESSOR.ruleset.catalog
+_EXPLAINS = {cause: set(entry.get("explains", ())) for cause, entry in CATALOG["causes"].items()}
+# What a reason may not say while a question that could raise the level is open.
+_ALL_CLEAR = ("none of your answers", "nothing serious", "no serious", "no sign")
+
+
+def _answer(request: Mapping[str, Any], path: str) -> Any:
+    section, _, name = path.rpartition(".")
+    holder = request.get(section) if section else request
+    return holder.get(name) if isinstance(holder, dict) else None
+
+
+def _suppressed(request: Mapping[str, Any], field: str) -> bool:
+    leads = _FOLLOW_UPS.get(field)
+    return bool(leads) and all(_answer(request, lead) is False for lead in leads)
+
+
+def _care_before_comfort(body: Mapping[str, Any]) -> None:  # invariants 10 and 11
+    ids = _rec_ids(body)
+    if body["urgency"]["level"] in ("urgent", "emergency"):
+        assert not any(r["type"] == "therapy" for r in body["recommendations"])
+    flags = {flag["id"] for flag in body["red_flags"]}
+    if flags & _NO_HEAT_FLAGS:
+        assert "heat_therapy" not in ids
+    if "infection" in flags:
+        assert not {"regular_activity", "movement_breaks"} & ids
+
+
+def _causes_beside_flags(body: Mapping[str, Any]) -> None:  # invariant 12
+    flags = {flag["id"] for flag in body["red_flags"]}
+    assert all(flag["explanation"] for flag in body["red_flags"])
+    if flags and body["urgency"]["rank"] >= RANK["soon"]:
+        for cause in body["causes"]:
+            if cause["likelihood"] == "likely":
+                assert flags <= _EXPLAINS[cause["id"]], (cause["id"], flags)
+
+
+def _no_denied_follow_ups(request: Mapping[str, Any], body: Mapping[str, Any]) -> None:  # 13
+    for question in body["questions"]:
+        assert not _suppressed(request, question["field"]), question["field"]
+
+
+def _no_all_clear_while_asking(body: Mapping[str, Any]) -> None:  # invariant 16
+    if body["questions"]:
+        for reason in body["urgency"]["reasons"]:
+            assert not any(words in reason.lower() for words in _ALL_CLEAR), reason
+
+
+def _no_stronger_than_the_level(request: Mapping[str, Any], body: Mapping[str, Any]) -> None:
+    """Invariant 15: no text tells the person to seek care at a level above the response's
+    own for a sign they have already reported (advice about a change is allowed)."""
+    rank = body["urgency"]["rank"]
+    for text in texts.response_texts(body):
+        for sentence in texts.sentences(text):
+            level = texts.seek_level(sentence)
+            if level is None or texts.RANK[level] <= rank:
+                continue
+            for alternatives in texts.named_signs(sentence):
+                for fields in alternatives:
+                    assert not texts.reported(request, fields), (sentence, fields, rank)
+
+
+def _doses(body: Mapping[str, Any]) -> None:
+    for rec in body["recommendations"]:
+        detail = rec["dose_detail"]
+        if rec["type"] in ("stretch", "therapy"):
+            assert detail is not None and set(detail) == {
+                "reps", "hold_seconds", "sets", "times_per_day", "minutes", "days_per_week"
+            }  # fmt: skip
+            assert any(detail.values())
+        else:
+            assert detail is None and rec["dose"] is None
+
+
+@BOUNDED
+@given(requests())
+def test_every_assessment_keeps_the_v11_invariants(request: dict[str, Any]) -> None:
+    body = ASSESSOR.assess(request)
+    _care_before_comfort(body)
+    _causes_beside_flags(body)
+    _no_denied_follow_ups(request, body)
+    _no_all_clear_while_asking(body)
+    _no_stronger_than_the_level(request, body)
+    _doses(body)
+
+
+# 14 ---------------------------------------------------------------------------------------
+def _red_flag_fields() -> tuple[str, ...]:
+    """The request fields the red flag rules read (a derived fact stands for its sources)."""
+    table = next(t for t in ASSESSOR.ruleset.tables if t.name == "red_flags")
+    fields: dict[str, None] = {}
+    for rule in table.rules:
+        for name in rule.tests:
+            for field in DERIVED_SOURCES.get(name, (name,)):
+                if field != "age":  # required: never unanswered
+                    fields[field] = None
+    return tuple(fields)
+
+
+RED_FLAG_FIELDS = _red_flag_fields()
+
+
+def _answers(field: str) -> list[Any]:
+    """Every answer worth trying: both booleans, every enum value, each number threshold."""
+    spec = FACTS[field]
+    match spec.type:
+        case FactType.BOOL:
+            return [False, True]
+        case FactType.ENUM:
+            return list(spec.values)
+        case FactType.ENUM_LIST:
+            return [[], list(spec.values)]
+    assert spec.range is not None
+    lo, hi = spec.range
+    near = {v for v in _NEAR if lo <= v <= hi} | {lo, hi}
+    if spec.type is FactType.INT:
+        return sorted({int(v) for v in near if float(v).is_integer()})
+    return sorted(near)
+
+
+def test_the_red_flag_fields_include_the_v11_signs() -> None:
+    assert {"neuro.gait_change", "history.active_cancer", "systemic.abdominal_pulsing"} <= set(
+        RED_FLAG_FIELDS
+    )
+
+
+@BOUNDED
+@given(requests(), st.sampled_from(RED_FLAG_FIELDS))
+def test_an_unanswered_field_never_lowers_the_level_and_is_asked(
+    request: dict[str, Any], field: str
+) -> None:
+    """Invariant 14: unanswered gives a level no lower than the most benign answer, and
+    where some answer would raise the level, the field is asked (unless invariant 13
+    suppresses it)."""
+    unanswered = _with(request, field, None)
+    body = ASSESSOR.assess(unanswered)
+    rank = body["urgency"]["rank"]
+    ranks = [_rank(_with(request, field, answer)) for answer in _answers(field)]
+    assert rank >= min(ranks), (field, rank, ranks)
+    if max(ranks) > rank and not _suppressed(unanswered, field):
+        asked = {question["field"] for question in body["questions"]}
+        assert field in asked, (field, rank, ranks)

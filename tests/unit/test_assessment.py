@@ -57,7 +57,7 @@ def test_ruleset_reference(assessor: Assessor) -> None:
         "version": assessor.ruleset.version,
         "digest": assessor.ruleset.digest,
     }
-    assert ref["version"] == "1.0.0"
+    assert ref["version"] == "1.1.0"
     assert ref["digest"].startswith("sha256:")
 
 
@@ -422,3 +422,96 @@ def test_recommendation_types_listed_in_their_order(assessor: Assessor) -> None:
     ):
         kinds = [ranks[rec["type"]] for rec in body["recommendations"]]
         assert kinds == sorted(kinds)
+
+
+# v1.1: the catalog's new declarations are checked at load ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dose", "message"),
+    [
+        ({"reps": 10, "hold_secs": 3}, "unknown dose key 'hold_secs'"),
+        ({"reps": 0}, "dose reps must be a whole number"),
+        ({"reps": 2.5}, "dose reps must be a whole number"),
+        ({"reps": True}, "dose reps must be a whole number"),
+    ],
+)
+def test_a_dose_with_an_unknown_key_or_a_bad_count_is_refused(
+    tmp_path: Path, dose: dict[str, Any], message: str
+) -> None:
+    rules = _copy_rules(tmp_path)
+    _edit_catalog(rules, lambda c: c["recommendations"]["cat_cow"].update(dose=dose))
+    with pytest.raises(RuleError, match=message):
+        load_assessor(rules)
+
+
+def test_a_dose_on_a_referral_is_refused(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    _edit_catalog(rules, lambda c: c["recommendations"]["primary_care"].update(dose={"reps": 1}))
+    with pytest.raises(RuleError, match="primary_care"):
+        load_assessor(rules)
+
+
+@pytest.mark.parametrize(
+    ("follows", "message"),
+    [
+        ("neuro.not_a_field", "follows 'neuro.not_a_field', which has no question"),
+        ("pain.level", "which is not a yes/no question"),
+        ("neuro.weakness_worsening", "follows itself"),
+        ([], "follows must name"),
+    ],
+)
+def test_a_follow_up_with_a_bad_lead_is_refused(tmp_path: Path, follows: Any, message: str) -> None:
+    rules = _copy_rules(tmp_path)
+
+    def edit(catalog: dict[str, Any]) -> None:
+        catalog["questions"]["neuro.weakness_worsening"]["follows"] = follows
+        # A cycle through a second question: the lead follows its own follow-up.
+        if follows == "neuro.weakness_worsening":
+            catalog["questions"]["neuro.weakness_worsening"]["follows"] = "neuro.leg_weakness"
+            catalog["questions"]["neuro.leg_weakness"] = {
+                "text": "Does a leg feel weak?",
+                "follows": "neuro.weakness_worsening",
+            }
+
+    _edit_catalog(rules, edit)
+    with pytest.raises(RuleError, match=message):
+        load_assessor(rules)
+
+
+def test_follow_ups_are_declared_data_that_can_be_read() -> None:
+    """The lead of each follow-up is data on ``Prepared`` (for typed questions and FHIR
+    ``enableWhen`` later), not names in the code."""
+    follows = load_assessor(DEFAULT_RULES_DIR).prepared.follows
+    assert follows["pain.below_knee"] == ("pain.radiates_to_leg",)
+    assert follows["neuro.weakness_worsening"] == ("neuro.leg_weakness",)
+    assert follows["history.active_cancer"] == ("history.cancer",)
+    assert "neuro.gait_change" in follows["neuro.both_legs"]
+
+
+def test_a_cause_explaining_an_unknown_flag_is_refused(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    _edit_catalog(rules, lambda c: c["causes"]["disc_problem"].update(explains=["nope"]))
+    with pytest.raises(RuleError, match="explains must list red flag ids"):
+        load_assessor(rules)
+
+
+def test_a_red_flag_without_an_explanation_is_refused(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    _edit_catalog(rules, lambda c: c["red_flags"]["infection"].pop("explanation"))
+    with pytest.raises(RuleError, match="red_flags 'infection' needs an explanation"):
+        load_assessor(rules)
+
+
+def test_a_weak_rule_needs_the_flags_weak_explanation(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    _edit_catalog(rules, lambda c: c["red_flags"]["fracture"].pop("explanation_weak"))
+    with pytest.raises(RuleError, match="rf_fx_over_70_new_pain: weak_alone"):
+        load_assessor(rules)
+
+
+def test_an_all_clear_swap_must_name_reasons(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    _edit_catalog(rules, lambda c: c["general"]["while_questions_open"].update(x="missing"))
+    with pytest.raises(RuleError, match="'x', which is not a reason"):
+        load_assessor(rules)

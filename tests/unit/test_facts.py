@@ -185,7 +185,12 @@ def test_onset_age_exactly_forty_is_exact() -> None:
         (
             {
                 "pain": {"radiates_to_leg": False, "below_knee": False},
-                "neuro": {"numbness": False, "tingling": False, "leg_weakness": False},
+                "neuro": {
+                    "numbness": False,
+                    "tingling": False,
+                    "leg_weakness": False,
+                    "gait_change": False,
+                },
             },
             False,
         ),
