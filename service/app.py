@@ -16,7 +16,9 @@ from flask import Flask, Response
 
 from service.api import register_blueprints, register_error_handlers, register_security_headers
 from service.assessment import load_assessor
+from service.assessment.prepared import question_entries
 from service.config import ConfigError, Settings, load_settings
+from service.fhir import build_intake_form
 from service.observability import register_observability
 from service.state import ServiceState
 
@@ -100,7 +102,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     assessor = load_assessor(settings.rules_dir)
-    app.extensions["popcheck"] = ServiceState(settings=settings, assessor=assessor)
+    intake = build_intake_form(
+        settings.fhir_base, assessor.ruleset.version, question_entries(assessor.ruleset.catalog)
+    )
+    app.extensions["popcheck"] = ServiceState(settings=settings, assessor=assessor, intake=intake)
 
     register_observability(app)
     register_error_handlers(app)

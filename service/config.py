@@ -27,6 +27,14 @@ class Settings:
     api_keys: tuple[str, ...] = field(default=())
     log_level: str = "INFO"
     drain_seconds: float = 5.0
+    #: Canonical base of popcheck's FHIR resources (the Questionnaire's ``url``, code systems).
+    fhir_base: str = "https://popcheck.example/fhir"
+    #: CDS Hooks: a JWKS file of the keys CDS clients sign with; ``None`` leaves JWTs off.
+    cds_jwks_file: Path | None = None
+    #: CDS Hooks: the ``iss`` values accepted (required with ``cds_jwks_file``).
+    cds_issuers: tuple[str, ...] = field(default=())
+    #: CDS Hooks: the ``aud`` expected; by default the URL the service was called at.
+    cds_audience: str | None = None
 
 
 # environment variable -> (settings field, parser)
@@ -36,6 +44,10 @@ _ENV: dict[str, str] = {
     "POPCHECK_API_KEYS": "api_keys",
     "POPCHECK_LOG_LEVEL": "log_level",
     "POPCHECK_DRAIN_SECONDS": "drain_seconds",
+    "POPCHECK_FHIR_BASE": "fhir_base",
+    "POPCHECK_CDS_JWKS_FILE": "cds_jwks_file",
+    "POPCHECK_CDS_ISSUERS": "cds_issuers",
+    "POPCHECK_CDS_AUDIENCE": "cds_audience",
 }
 
 
@@ -66,6 +78,15 @@ def _parse_api_keys(raw: str) -> tuple[str, ...]:
     return tuple(key.strip() for key in raw.split(",") if key.strip())
 
 
+def _absolute_url(value: Any) -> str:
+    """An ``http(s)`` URL without a trailing slash (a canonical base, an audience)."""
+    text = str(value).strip().rstrip("/")
+    scheme, _, rest = text.partition("://")
+    if scheme not in ("http", "https") or not rest or any(c.isspace() for c in text):
+        raise ValueError("must be an absolute http(s) URL")
+    return text
+
+
 def _coerce(name: str, value: Any) -> Any:
     try:
         if name == "rules_dir":
@@ -84,6 +105,21 @@ def _coerce(name: str, value: Any) -> Any:
             if isinstance(value, str):
                 return _parse_api_keys(value)
             return tuple(str(key) for key in value)
+        if name == "fhir_base":
+            return _absolute_url(value)
+        if name == "cds_jwks_file":
+            if value is None or value == "":
+                return None
+            path = Path(value).expanduser()
+            if not path.is_file():
+                raise ValueError(f"JWKS file {value} does not exist")
+            return path
+        if name == "cds_issuers":
+            if isinstance(value, str):
+                return tuple(issuer.strip() for issuer in value.split(",") if issuer.strip())
+            return tuple(str(issuer) for issuer in value)
+        if name == "cds_audience":
+            return None if value is None or value == "" else _absolute_url(value)
         if name == "log_level":
             level = str(value).upper()
             if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
@@ -117,4 +153,7 @@ def load_settings(
         if key not in known:
             raise ConfigError(f"unknown setting {name!r}")
         values[key] = _coerce(key, value)
-    return replace(settings, **values)
+    settings = replace(settings, **values)
+    if settings.cds_jwks_file is not None and not settings.cds_issuers:
+        raise ConfigError("cds_issuers: name the accepted issuers when a JWKS file is set")
+    return settings

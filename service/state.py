@@ -18,6 +18,7 @@ from service.config import Settings
 
 if TYPE_CHECKING:
     from service.assessment import Assessor
+    from service.fhir import IntakeForm
 
 
 class Readiness:
@@ -65,6 +66,8 @@ class ServiceState:
 
     settings: Settings
     assessor: Assessor
+    #: The FHIR Questionnaire of the intake, built from the contract and the catalog.
+    intake: IntakeForm
     readiness: Readiness = field(default_factory=Readiness)
 
 

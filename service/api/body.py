@@ -21,6 +21,7 @@ from werkzeug.wsgi import get_content_length
 from service.jsontext import MalformedJson, parse_json_object
 
 JSON_MEDIA_TYPE = "application/json"
+ACCEPT_POST = "application/json, application/fhir+json"
 
 _UNREADABLE = "The body could not be read: its chunked framing is broken or it ended early."
 
@@ -28,11 +29,14 @@ _UNREADABLE = "The body could not be read: its chunked framing is broken or it e
 class UnsupportedJsonMediaType(UnsupportedMediaType):
     """415 that also tells the caller what it should send (``Accept-Post``, RFC 9110 style)."""
 
-    description = "Send the body as JSON with 'Content-Type: application/json'."
+    description = (
+        "Send the body as JSON with 'Content-Type: application/json', or a FHIR "
+        "QuestionnaireResponse with 'Content-Type: application/fhir+json'."
+    )
 
     def get_headers(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
-        """The base headers plus ``Accept-Post: application/json``."""
-        return [*super().get_headers(*args, **kwargs), ("Accept-Post", JSON_MEDIA_TYPE)]
+        """The base headers plus ``Accept-Post`` (the media types ``POST /assess`` takes)."""
+        return [*super().get_headers(*args, **kwargs), ("Accept-Post", ACCEPT_POST)]
 
 
 def _too_large(max_bytes: int) -> RequestEntityTooLarge:

@@ -22,6 +22,14 @@ import yaml
 from flask import Blueprint, Response
 from marshmallow import Schema
 
+from service.schemas.cds import (
+    CdsFeedbackReceivedSchema,
+    CdsFeedbackSchema,
+    CdsRequestSchema,
+    CdsResponseSchema,
+    CdsServicesSchema,
+)
+from service.schemas.fhir import QuestionnaireResponseSchema, QuestionnaireSchema
 from service.schemas.openapi import refs, schema_components
 from service.schemas.request import AssessmentRequestSchema
 from service.schemas.response import (
@@ -40,6 +48,13 @@ COMPONENT_SCHEMAS: tuple[type[Schema], ...] = (
     AssessmentRequestSchema,
     AssessmentSchema,
     RulesetDescriptionSchema,
+    QuestionnaireSchema,
+    QuestionnaireResponseSchema,
+    CdsServicesSchema,
+    CdsRequestSchema,
+    CdsResponseSchema,
+    CdsFeedbackSchema,
+    CdsFeedbackReceivedSchema,
     HealthSchema,
     ProblemSchema,
     ValidationProblemSchema,

@@ -16,6 +16,7 @@ from typing import Any, Final
 from service.assessment.texts import Text, dose_detail, dose_text
 from service.engine import CompiledRule, CompiledTable, Ruleset
 from service.facts import DERIVED_SOURCES, FACTS
+from service.schemas.interview import request_fields
 
 __all__ = [
     "RANK",
@@ -159,6 +160,12 @@ class Prepared:
     questions: Mapping[str, str]
     #: Each question's place in the catalog.
     question_place: Mapping[str, int]
+    #: By request field with a question, by the rank its answer could raise the urgency to:
+    #: its entry in an answer's ``questions`` (field, text, type, options, range, unit,
+    #: ``raises_to``, follows), typed once here. Copied per request, never handed out.
+    question_details: Mapping[str, tuple[dict[str, Any], ...]]
+    #: The questions whose entry holds a list (choices, leads), copied too per request.
+    question_lists: frozenset[str]
     #: By follow-up question: its lead questions (catalog ``follows``). A follow-up is not
     #: asked when every lead was answered "no" (invariant 13).
     follows: Mapping[str, tuple[str, ...]]
@@ -324,6 +331,35 @@ def question_entries(catalog: Mapping[str, Any]) -> dict[str, tuple[str, tuple[s
     return entries
 
 
+def _question_details(
+    entries: Mapping[str, tuple[str, tuple[str, ...]]],
+) -> dict[str, tuple[dict[str, Any], ...]]:
+    """Each question's entry for each level it could raise the urgency to, typed from the
+    request contract (``request_fields``)."""
+    specs = request_fields()
+    details: dict[str, tuple[dict[str, Any], ...]] = {}
+    for field, (text, leads) in entries.items():
+        spec = specs[field]
+        options = spec.options
+        details[field] = tuple(
+            {
+                "field": field,
+                "text": text,
+                "type": spec.type,
+                "options": None
+                if options is None
+                else [{"value": option.value, "label": option.label} for option in options],
+                "minimum": spec.minimum,
+                "maximum": spec.maximum,
+                "unit": spec.unit,
+                "raises_to": level,
+                "follows": list(leads) if leads else None,
+            }
+            for level in URGENCY_LEVELS
+        )
+    return details
+
+
 def _flag_explanations(catalog: Mapping[str, Any], flags: Any) -> dict[str, tuple[str, str]]:
     explained: dict[str, tuple[str, str]] = {}
     for flag in flags:
@@ -413,6 +449,12 @@ def prepare(ruleset: Ruleset) -> Prepared:
         },
         questions=questions,
         question_place={field: i for i, field in enumerate(questions)},
+        question_details=_question_details(entries),
+        question_lists=frozenset(
+            field
+            for field, (_text, leads) in entries.items()
+            if leads or request_fields()[field].options is not None
+        ),
         follows={field: leads for field, (_text, leads) in entries.items() if leads},
         while_questions_open={
             _squeeze(catalog["reasons"][key]): _squeeze(catalog["reasons"][instead])

@@ -193,11 +193,15 @@ def recommendations_of(prepared: Prepared, results: Results, facts: Facts) -> li
 
 def questions_of(
     prepared: Prepared, results: Results, facts: Facts, rank: int
-) -> list[dict[str, str]]:
+) -> list[dict[str, Any]]:
     """The unanswered fields of the rules that would raise the urgency above ``rank``: the
     highest level they could lead to first, then the catalog's order (its authors put the
     most important questions first). A follow-up question is left out when every one of its
-    lead questions was answered "no" (catalog ``follows``; invariant 13)."""
+    lead questions was answered "no" (catalog ``follows``; invariant 13).
+
+    Each entry is typed (``type``, ``options``, ``minimum``, ``maximum``, ``unit``, from the
+    request contract) and says the highest level its answer could lead to (``raises_to``)
+    and the lead questions it follows (``follows``, ``None`` when it is not a follow-up)."""
     # The missing inputs of the partial matches, by the rank they could lead to. (A hot
     # path: about fifty partial matches a request, so the loop only sorts them into buckets;
     # what each one asks was worked out at load, and the buckets are joined in C.)
@@ -224,13 +228,23 @@ def questions_of(
         else:
             blocked.add(field)
     place = prepared.question_place.__getitem__
-    ordered: list[str] = []
-    for fields in by_rank.values():  # the highest rank first
+    details = prepared.question_details
+    with_lists = prepared.question_lists
+    asked: list[dict[str, Any]] = []
+    for to, fields in by_rank.items():  # the highest rank first
         fields -= blocked
         blocked |= fields
-        ordered += sorted(fields, key=place)
-    questions = prepared.questions
-    return [{"field": field, "text": questions[field]} for field in ordered]
+        for field in sorted(fields, key=place):
+            # The entry typed at load, copied: the caller may edit what it gets (and the
+            # lists inside, which only choices and follow-ups have).
+            entry = details[field][to].copy()
+            if field in with_lists:
+                if entry["options"] is not None:
+                    entry["options"] = [option.copy() for option in entry["options"]]
+                if entry["follows"] is not None:
+                    entry["follows"] = list(entry["follows"])
+            asked.append(entry)
+    return asked
 
 
 def warnings_of(prepared: Prepared, results: Results, facts: Facts) -> list[dict[str, Any]]:

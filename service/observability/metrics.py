@@ -87,6 +87,11 @@ RULE_HITS = Counter(
     "Decision-table rules that matched, by table and rule id.",
     ("table", "rule"),
 )
+CDS_FEEDBACK = Counter(
+    "popcheck_cds_feedback",
+    "CDS Hooks card feedback received, by outcome (accepted, overridden).",
+    ("outcome",),
+)
 # Every metric above has labels, so prometheus-client creates its value files on first use.
 # A metric without labels would create one at import, i.e. in every ``popcheck`` command that
 # imports this module, even before ``popcheck serve`` has created the directory. This one is
@@ -117,6 +122,8 @@ OTHER_METHOD = "OTHER"
 _request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 _urgency_children: dict[str, Counter] = {}
 _flag_children: dict[str, Counter] = {}
+_feedback_children: dict[str, Counter] = {}
+CDS_OUTCOMES = frozenset({"accepted", "overridden"})
 
 
 def multiprocess_dir() -> str | None:
@@ -181,6 +188,17 @@ def record_assessment(
             flag_counter = _flag_children.setdefault(flag_id, RED_FLAGS.labels(flag_id))
         flag_counter.inc()
     _rule_hits.add(fired_rules)
+
+
+def record_cds_feedback(outcome: str) -> None:
+    """Count one card's feedback; ``outcome`` is ``accepted`` or ``overridden`` (anything
+    else is refused before it gets here, so the label stays bounded)."""
+    if outcome not in CDS_OUTCOMES:
+        raise ValueError(f"unknown CDS feedback outcome {outcome!r}")
+    counter = _feedback_children.get(outcome)
+    if counter is None:
+        counter = _feedback_children.setdefault(outcome, CDS_FEEDBACK.labels(outcome))
+    counter.inc()
 
 
 # Rules fire 7 to 29 times per assessment with the shipped tables, and one multiprocess

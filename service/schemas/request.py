@@ -14,18 +14,46 @@ compiles its loader from it. A field's ``metadata["description"]`` is the text c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
+from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
 from service.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
 from service.schemas.openapi import COMPONENT
 
-ONSET = ("sudden", "gradual")
-RANGE_OF_MOTION = ("full", "reduced", "very_limited")
-TIGHT_MUSCLES = ("lower_back", "upper_back", "hips", "hamstrings", "glutes", "core")
-RECENT_TRAUMA = ("none", "minor", "major")
-COURSE = ("improving", "unchanged", "worse")
+# Each choice with its plain-language label: what an app shows for it (the typed questions of
+# an assessment, the FHIR Questionnaire). Every value needs a label; the order is the
+# contract's.
+ONSET_LABELS = {"sudden": "Suddenly", "gradual": "Slowly, over time"}
+RANGE_OF_MOTION_LABELS = {
+    "full": "Fully, as usual",
+    "reduced": "Less than usual",
+    "very_limited": "Very little",
+}
+TIGHT_MUSCLES_LABELS = {
+    "lower_back": "Lower back",
+    "upper_back": "Upper back",
+    "hips": "Hips",
+    "hamstrings": "Back of the thighs (hamstrings)",
+    "glutes": "Buttocks (glutes)",
+    "core": "Belly and sides (core)",
+}
+RECENT_TRAUMA_LABELS = {
+    "none": "No fall or injury",
+    "minor": "Minor: a fall from standing, a lifting strain",
+    "major": "Major: a road accident, a fall from a height",
+}
+COURSE_LABELS = {
+    "improving": "Getting better",
+    "unchanged": "Staying the same",
+    "worse": "Getting worse",
+}
+ONSET = tuple(ONSET_LABELS)
+RANGE_OF_MOTION = tuple(RANGE_OF_MOTION_LABELS)
+TIGHT_MUSCLES = tuple(TIGHT_MUSCLES_LABELS)
+RECENT_TRAUMA = tuple(RECENT_TRAUMA_LABELS)
+COURSE = tuple(COURSE_LABELS)
 
 
 class StrictSchema(Schema):
@@ -35,24 +63,31 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
-def _doc(description: str) -> dict[str, str]:
+def _doc(description: str, unit: str | None = None) -> dict[str, Any]:
     # The caller-facing text of a field; apispec copies it into openapi.yaml (make spec).
-    return {"description": description}
+    # ``unit`` (plain language, e.g. "minutes") and ``labels`` (by choice) are not OpenAPI
+    # keywords, so apispec leaves them out; the typed questions and the FHIR Questionnaire
+    # read them (service/schemas/interview.py).
+    if unit is None:
+        return {"description": description}
+    return {"description": description, "unit": unit}
 
 
-def _int(low: int, high: int, description: str, *, required: bool = False) -> StrictInteger:
+def _int(
+    low: int, high: int, description: str, *, required: bool = False, unit: str | None = None
+) -> StrictInteger:
     if required:
         return StrictInteger(
-            required=True, validate=validate.Range(low, high), metadata=_doc(description)
+            required=True, validate=validate.Range(low, high), metadata=_doc(description, unit)
         )
     return StrictInteger(
-        allow_none=True, validate=validate.Range(low, high), metadata=_doc(description)
+        allow_none=True, validate=validate.Range(low, high), metadata=_doc(description, unit)
     )
 
 
-def _number(low: float, high: float, description: str) -> StrictNumber:
+def _number(low: float, high: float, description: str, *, unit: str | None = None) -> StrictNumber:
     return StrictNumber(
-        allow_none=True, validate=validate.Range(low, high), metadata=_doc(description)
+        allow_none=True, validate=validate.Range(low, high), metadata=_doc(description, unit)
     )
 
 
@@ -60,21 +95,24 @@ def _bool(description: str) -> StrictBoolean:
     return StrictBoolean(allow_none=True, metadata=_doc(description))
 
 
-def _enum(values: Sequence[str], component: str, description: str) -> fields.String:
+def _enum(labels: Mapping[str, str], component: str, description: str) -> fields.String:
     # Every enum is a named component in openapi.yaml (one type in a generated client); the
-    # property is that component or null.
+    # property is that component or null. ``labels`` give each value's plain words.
     return fields.String(
         allow_none=True,
-        validate=validate.OneOf(values),
-        metadata={**_doc(description), COMPONENT: component},
+        validate=validate.OneOf(tuple(labels)),
+        metadata={**_doc(description), COMPONENT: component, "labels": dict(labels)},
     )
 
 
-def _enum_set(values: Sequence[str], component: str, description: str) -> EnumSet:
+def _enum_set(labels: Mapping[str, str], component: str, description: str) -> EnumSet:
     # An empty list is an answer ("nothing feels tight"), distinct from null. `component`
     # names the enum of the items.
     return EnumSet(
-        values, item_metadata={COMPONENT: component}, allow_none=True, metadata=_doc(description)
+        tuple(labels),
+        item_metadata={COMPONENT: component},
+        allow_none=True,
+        metadata={**_doc(description), "labels": dict(labels)},
     )
 
 
@@ -137,9 +175,11 @@ class NeuroSchema(StrictSchema):
 class StiffnessSchema(StrictSchema):
     """``stiffness``: morning stiffness, range of motion, a stuck spot."""
 
-    morning_minutes = _int(0, 1440, "Morning stiffness duration.")
+    morning_minutes = _int(0, 1440, "Morning stiffness duration.", unit="minutes")
     improves_with_movement = _bool("Stiffness and pain ease with exercise.")
-    range_of_motion = _enum(RANGE_OF_MOTION, "RangeOfMotion", "How far they can bend and twist.")
+    range_of_motion = _enum(
+        RANGE_OF_MOTION_LABELS, "RangeOfMotion", "How far they can bend and twist."
+    )
     localized = _bool("One specific spot feels stuck.")
 
 
@@ -147,7 +187,7 @@ class MusclesSchema(StrictSchema):
     """``muscles``: which areas feel tight, and spasm."""
 
     tight = _enum_set(
-        TIGHT_MUSCLES,
+        TIGHT_MUSCLES_LABELS,
         "TightMuscle",
         "Areas that feel tight. `[]` means none (an answer); `null` means not answered.",
     )
@@ -157,8 +197,10 @@ class MusclesSchema(StrictSchema):
 class LifestyleSchema(StrictSchema):
     """``lifestyle``: sitting, activity, strain and posture."""
 
-    sitting_hours_per_day = _number(0, 24, "Hours sitting on a typical day.")
-    active_days_per_week = _int(0, 7, "Days with 30 or more minutes of activity.")
+    sitting_hours_per_day = _number(0, 24, "Hours sitting on a typical day.", unit="hours")
+    active_days_per_week = _int(
+        0, 7, "Days with 30 or more minutes of activity.", unit="days per week"
+    )
     repetitive_strain = _bool("Repetitive lifting, bending or twisting.")
     poor_posture = _bool("Long periods hunched or slumped.")
 
@@ -167,7 +209,7 @@ class HistorySchema(StrictSchema):
     """``history``: trauma and conditions that change what is safe or likely."""
 
     recent_trauma = _enum(
-        RECENT_TRAUMA,
+        RECENT_TRAUMA_LABELS,
         "RecentTrauma",
         "In recent weeks: `minor` (fall from standing, lifting strain) or `major` (road "
         "accident, fall from height).",
@@ -224,15 +266,26 @@ class AssessmentRequestSchema(StrictSchema):
             'answered; `false` means "no".'
         )
 
-    age = _int(16, 120, "Years. Guidance covers 16 and over; younger is 422.", required=True)
+    age = _int(
+        16,
+        120,
+        "Years. Guidance covers 16 and over; younger is 422.",
+        required=True,
+        unit="years",
+    )
     last_pop_minutes_ago = _int(
-        0, 52_560_000, "Minutes since the back last popped (up to 100 years)."
+        0, 52_560_000, "Minutes since the back last popped (up to 100 years).", unit="minutes"
     )
     duration_days = _int(
-        0, 36_500, "How long the current problem (no pop, stiffness or pain) has lasted."
+        0,
+        36_500,
+        "How long the current problem (no pop, stiffness or pain) has lasted.",
+        unit="days",
     )
-    onset = _enum(ONSET, "Onset", "How the current problem began.")
-    course = _enum(COURSE, "Course", "How the problem has changed over the last week or two.")
+    onset = _enum(ONSET_LABELS, "Onset", "How the current problem began.")
+    course = _enum(
+        COURSE_LABELS, "Course", "How the problem has changed over the last week or two."
+    )
     pain = fields.Nested(PainSchema, allow_none=True)
     neuro = fields.Nested(NeuroSchema, allow_none=True)
     stiffness = fields.Nested(StiffnessSchema, allow_none=True)

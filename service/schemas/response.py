@@ -23,6 +23,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from service.schemas.interview import QUESTION_TYPES
 from service.schemas.openapi import COMPONENT
 
 URGENCY_LEVELS = ("self_care", "routine", "soon", "urgent", "emergency")
@@ -196,14 +197,59 @@ class RecommendationSchema(_Strict):
     reason = fields.String(required=True, metadata=_doc("Why it is recommended for this person."))
 
 
+class QuestionOptionSchema(_Strict):
+    """One choice of a `choice` or `multi_choice` question."""
+
+    value = fields.String(required=True, metadata=_doc("What to send in the request."))
+    label = fields.String(required=True, metadata=_doc("What to show the person."))
+
+
+_NULLABLE: dict[str, Any] = {"required": True, "allow_none": True}
+
+
 class QuestionSchema(_Strict):
-    """An unanswered field whose answer could raise the urgency."""
+    """An unanswered field whose answer could raise the urgency, typed so that an app can ask
+    it without a form of its own: how it is answered (`type`), its choices (`options`), its
+    range and unit, the highest level an answer could lead to (`raises_to`) and the lead
+    questions it follows (`follows`)."""
 
     field = fields.String(
         required=True,
         metadata=_doc("The request field path to answer, e.g. `neuro.saddle_numbness`."),
     )
     text = fields.String(required=True)
+    type = _enum(QUESTION_TYPES, "QuestionType", required=True)
+    options = fields.List(
+        fields.Nested(QuestionOptionSchema),
+        **_NULLABLE,
+        metadata=_doc(
+            "The choices of a `choice` or `multi_choice` question, in the contract's order; "
+            "`null` for any other type. A `multi_choice` answer is a list (`[]`: none of them)."
+        ),
+    )
+    minimum = fields.Float(
+        **_NULLABLE, metadata=_doc("The lowest answer of a number; otherwise `null`.")
+    )
+    maximum = fields.Float(
+        **_NULLABLE, metadata=_doc("The highest answer of a number; otherwise `null`.")
+    )
+    unit = fields.String(
+        **_NULLABLE,
+        metadata=_doc("The unit of a number, in plain words (`minutes`); otherwise `null`."),
+    )
+    # The same field as ``Urgency.level``, so it is the same ``UrgencyLevel`` component.
+    raises_to = fields.String(
+        required=True,
+        validate=validate.OneOf(URGENCY_LEVELS),
+        metadata=dict(UrgencySchema().fields["level"].metadata),
+    )
+    follows = _strings(
+        **_NULLABLE,
+        metadata=_doc(
+            "A follow-up question names its lead questions: it is asked only while not every "
+            "lead was answered `false`. `null` when it is not a follow-up."
+        ),
+    )
 
 
 class ContradictionWarningSchema(_Strict):

@@ -119,7 +119,10 @@ def test_other_content_types_are_415(client: FlaskClient, content_type: str) -> 
         post(client, '{"age": 40}', content_type),
         415,
         "Unsupported Media Type",
-        "Send the body as JSON with 'Content-Type: application/json'.",
+        (
+            "Send the body as JSON with 'Content-Type: application/json', or a FHIR "
+            "QuestionnaireResponse with 'Content-Type: application/fhir+json'."
+        ),
     )
 
 

@@ -225,7 +225,7 @@ ROWS = [
         },
         415,
         PROBLEM_JSON,
-        headers={"Accept-Post": "application/json"},
+        headers={"Accept-Post": "application/json, application/fhir+json"},
     ),
     Row(
         "415-missing",

@@ -32,7 +32,10 @@ NOT_JSON = "The body is not valid JSON: "
 NOT_UTF8 = "The body is not valid UTF-8."
 NOT_OBJECT = "The body must be a JSON object."
 TOO_DEEP = "The body is nested too deeply to be a request."
-UNSUPPORTED = "Send the body as JSON with 'Content-Type: application/json'."
+UNSUPPORTED = (
+    "Send the body as JSON with 'Content-Type: application/json', or a FHIR "
+    "QuestionnaireResponse with 'Content-Type: application/fhir+json'."
+)
 NOT_ALLOWED = "The method is not allowed for the requested URL."
 DEFAULT_LIMIT = 65_536
 TOO_LARGE = f"The body is larger than the limit of {DEFAULT_LIMIT} bytes."

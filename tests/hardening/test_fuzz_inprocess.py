@@ -29,6 +29,19 @@ KEY = "hardening-fuzz-key"
 
 load_all_checks()
 ALL_CHECKS = CHECKS.get_all()
+# A QuestionnaireResponse's schema describes the FHIR resource, not which linkIds and answer
+# types popcheck's Questionnaire has (nor that a linkId appears once): a schema-valid response
+# to another form is 422 by design (tests/interop). The same holds for the answers a CDS
+# Hooks call prefetches, and a call without them is 412 (CDS Hooks 2.0: data the service
+# cannot get). Every other check holds for both.
+_FHIR_CHECKS = [check for check in ALL_CHECKS if check.__name__ != "positive_data_acceptance"]
+_CDS_SERVICE = "/cds-services/popcheck-back-triage"
+
+
+def _checks(case: Any) -> list[Any]:
+    if case.media_type == "application/fhir+json" or case.path == _CDS_SERVICE:
+        return _FHIR_CHECKS
+    return ALL_CHECKS
 
 
 def _schema(config: dict[str, Any]) -> Any:
@@ -45,7 +58,9 @@ def _schema(config: dict[str, Any]) -> Any:
 
 
 open_schema = _schema({})
-keyed_schema = _schema({"api_keys": [KEY]}).include(path_regex="^/(assess|rules)$")
+keyed_schema = _schema({"api_keys": [KEY]}).include(
+    path_regex="^/(assess|rules|fhir/Questionnaire/popcheck-intake|cds-services/.+)$"
+)
 
 _SETTINGS = settings(deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -72,7 +87,7 @@ def _client(schema: Any) -> ClosingClient:
 @open_schema.parametrize()
 @_SETTINGS
 def test_open_service_conforms(case: Any) -> None:
-    case.call_and_validate(session=_client(open_schema), checks=ALL_CHECKS)
+    case.call_and_validate(session=_client(open_schema), checks=_checks(case))
 
 
 @keyed_schema.parametrize()
@@ -82,6 +97,6 @@ def test_keyed_service_conforms(case: Any) -> None:
     # also replays them without it and with a wrong one, and expects a documented 401.
     case.call_and_validate(
         session=_client(keyed_schema),
-        checks=ALL_CHECKS,
+        checks=_checks(case),
         headers={"Authorization": f"Bearer {KEY}"},
     )

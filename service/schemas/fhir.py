@@ -1,0 +1,70 @@
+"""The FHIR R4 resources popcheck serves and reads, as far as the OpenAPI document describes
+them: the elements popcheck sets or reads. Everything else of a resource is FHIR's own
+(https://hl7.org/fhir/R4/), so these objects stay open (``unknown = INCLUDE``); what a
+response must hold to answer popcheck's Questionnaire is checked when it is read
+(``service.fhir.answers``: 422 with ``errors`` by ``linkId``).
+"""
+
+from __future__ import annotations
+
+from marshmallow import INCLUDE, Schema, fields, validate
+
+
+def _doc(description: str) -> dict[str, str]:
+    return {"description": description}
+
+
+class _Open(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+
+class _ResponseItemSchema(_Open):
+    link_id = fields.String(
+        required=True,
+        data_key="linkId",
+        metadata=_doc("The Questionnaire item answered: a request field path, or a group."),
+    )
+    answer = fields.List(
+        fields.Dict(),
+        metadata=_doc(
+            "`valueBoolean`, `valueInteger`, `valueDecimal` or `valueCoding`, as the item's "
+            "type says; several only for a multi-choice item."
+        ),
+    )
+    item = fields.List(fields.Dict(), metadata=_doc("A group's items."))
+
+
+class QuestionnaireResponseSchema(_Open):
+    """A FHIR R4 QuestionnaireResponse to popcheck's Questionnaire
+    (`GET /fhir/Questionnaire/popcheck-intake`), items nested as its groups are."""
+
+    resource_type = fields.String(
+        required=True,
+        data_key="resourceType",
+        validate=validate.Equal("QuestionnaireResponse"),
+    )
+    questionnaire = fields.String(
+        required=True,
+        metadata=_doc("The Questionnaire's canonical `url` (optionally `|version`)."),
+    )
+    status = fields.String(
+        validate=validate.OneOf(("in-progress", "completed", "amended")),
+    )
+    item = fields.List(fields.Nested(_ResponseItemSchema))
+
+
+class QuestionnaireSchema(_Open):
+    """The FHIR R4 Questionnaire of popcheck's intake: one item per request field (`linkId` =
+    the field path), grouped by section, `enableWhen` on follow-up questions."""
+
+    resource_type = fields.String(
+        required=True, data_key="resourceType", validate=validate.Equal("Questionnaire")
+    )
+    id = fields.String(required=True)
+    url = fields.String(required=True)
+    version = fields.String(required=True, metadata=_doc("The ruleset's version."))
+    name = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.Equal("active"))
+    item = fields.List(fields.Dict(), required=True)
