@@ -8,6 +8,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, fields, validate
 
 from service.cds import HOOK, SUMMARY_MAX
+from service.schemas.openapi import COMPONENT
 
 
 def _doc(description: str) -> dict[str, str]:
@@ -29,7 +30,7 @@ class _IgnoreUnknown(Schema):
         unknown = EXCLUDE
 
 
-class _PrefetchTemplatesSchema(_Closed):
+class CdsPrefetchTemplatesSchema(_Closed):
     patient = fields.String(required=True)
     intake = fields.String(required=True)
 
@@ -41,7 +42,7 @@ class CdsServiceSchema(_Closed):
     id = fields.String(required=True)
     title = fields.String(required=True)
     description = fields.String(required=True)
-    prefetch = fields.Nested(_PrefetchTemplatesSchema, required=True)
+    prefetch = fields.Nested(CdsPrefetchTemplatesSchema, required=True)
     usage_requirements = fields.String(data_key="usageRequirements")
 
 
@@ -51,7 +52,7 @@ class CdsServicesSchema(_Closed):
     services = fields.List(fields.Nested(CdsServiceSchema), required=True)
 
 
-class _HookContextSchema(_Open):
+class CdsHookContextSchema(_Open):
     user_id = fields.String(data_key="userId", metadata=_doc("Who is looking at the chart."))
     patient_id = fields.String(
         required=True, data_key="patientId", metadata=_doc("The patient in context.")
@@ -59,7 +60,7 @@ class _HookContextSchema(_Open):
     encounter_id = fields.String(data_key="encounterId")
 
 
-class _PrefetchSchema(_Open):
+class CdsPrefetchSchema(_Open):
     patient = fields.Dict(
         allow_none=True,
         metadata=_doc("The Patient (`birthDate` gives the age when the answers lack it)."),
@@ -80,9 +81,9 @@ class CdsRequestSchema(_Open):
     hook_instance = fields.String(required=True, data_key="hookInstance")
     fhir_server = fields.String(data_key="fhirServer")
     fhir_authorization = fields.Dict(data_key="fhirAuthorization", allow_none=True)
-    context = fields.Nested(_HookContextSchema, required=True)
+    context = fields.Nested(CdsHookContextSchema, required=True)
     prefetch = fields.Nested(
-        _PrefetchSchema,
+        CdsPrefetchSchema,
         metadata=_doc(
             "`patient` and `intake` (see the discovery document). Without `intake` the "
             "answer is 412: popcheck does not fetch."
@@ -90,7 +91,7 @@ class CdsRequestSchema(_Open):
     )
 
 
-class _CardSourceSchema(_Closed):
+class CardSourceSchema(_Closed):
     label = fields.String(required=True)
 
 
@@ -100,10 +101,12 @@ class CardSchema(_Closed):
     uuid = fields.String(required=True)
     summary = fields.String(required=True, validate=validate.Length(max=SUMMARY_MAX))
     indicator = fields.String(
-        required=True, validate=validate.OneOf(("info", "warning", "critical"))
+        required=True,
+        validate=validate.OneOf(("info", "warning", "critical")),
+        metadata={COMPONENT: "CardIndicator"},
     )
     detail = fields.String(required=True, metadata=_doc("GitHub-flavoured Markdown."))
-    source = fields.Nested(_CardSourceSchema, required=True)
+    source = fields.Nested(CardSourceSchema, required=True)
 
 
 class CdsResponseSchema(_Closed):
@@ -112,9 +115,13 @@ class CdsResponseSchema(_Closed):
     cards = fields.List(fields.Nested(CardSchema), required=True)
 
 
-class _FeedbackItemSchema(_IgnoreUnknown):
+class CdsFeedbackItemSchema(_IgnoreUnknown):
     card = fields.String(required=True, metadata=_doc("The `uuid` of the card."))
-    outcome = fields.String(required=True, validate=validate.OneOf(("accepted", "overridden")))
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf(("accepted", "overridden")),
+        metadata={COMPONENT: "FeedbackOutcome"},
+    )
     outcome_timestamp = fields.String(data_key="outcomeTimestamp")
 
 
@@ -122,7 +129,7 @@ class CdsFeedbackSchema(_Open):
     """What the clinician did with cards."""
 
     feedback = fields.List(
-        fields.Nested(_FeedbackItemSchema),
+        fields.Nested(CdsFeedbackItemSchema),
         required=True,
         validate=validate.Length(min=1, max=100),
     )

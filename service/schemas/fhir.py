@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from marshmallow import INCLUDE, Schema, fields, validate
 
+from service.schemas.openapi import COMPONENT
+
 
 def _doc(description: str) -> dict[str, str]:
     return {"description": description}
@@ -19,7 +21,7 @@ class _Open(Schema):
         unknown = INCLUDE
 
 
-class _ResponseItemSchema(_Open):
+class QuestionnaireResponseItemSchema(_Open):
     link_id = fields.String(
         required=True,
         data_key="linkId",
@@ -50,8 +52,9 @@ class QuestionnaireResponseSchema(_Open):
     )
     status = fields.String(
         validate=validate.OneOf(("in-progress", "completed", "amended")),
+        metadata={COMPONENT: "QuestionnaireResponseStatus"},
     )
-    item = fields.List(fields.Nested(_ResponseItemSchema))
+    item = fields.List(fields.Nested(QuestionnaireResponseItemSchema))
 
 
 class QuestionnaireSchema(_Open):
