@@ -22,7 +22,7 @@ from service.serversettings import ANNOUNCE_ENV, load_server_settings
 
 # Only gunicorn's settings and hooks are used here, none of its internals is patched. Two of
 # gunicorn's own behaviours therefore stay, because no setting changes them and a WSGI
-# middleware cannot reach them (README: the errors under "Endpoints", and "Running it"):
+# middleware cannot reach them (docs/operations.md: "Errors" and "Running it"):
 # - every answer from the app carries "Server: gunicorn" (the name, no version): gunicorn
 #   writes it ahead of the app's headers and has no setting to drop or replace it;
 # - what gunicorn's parser refuses before the app is called (a request line or headers too

@@ -35,7 +35,7 @@ _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
 
 @dataclass(frozen=True)
 class ServerSettings:
-    """What gunicorn is started with; the README's configuration table lists each variable."""
+    """What gunicorn is started with; docs/operations.md, Settings, lists each variable."""
 
     host: str = "127.0.0.1"
     port: int = 8080

@@ -202,7 +202,7 @@ def test_small_chunked_body_is_assessed(gunicorn_server: Serve) -> None:
 
 # Refused by gunicorn's parser before the app runs, never a 5xx, and the worker survives.
 # There is no request to hand the app, and gunicorn has no setting for its error page, so the
-# answer is gunicorn's own small HTML page (README, Endpoints): deploy/gunicorn.conf.py
+# answer is gunicorn's own small HTML page (docs/operations.md, Errors): deploy/gunicorn.conf.py
 # patches none of gunicorn's internals.
 PROTOCOL_ODDITIES = {
     "lowercase-method": (400, b"post /assess HTTP/1.1\r\nHost: p\r\nContent-Length: 0\r\n\r\n"),
