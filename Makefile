@@ -23,6 +23,8 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(PYTHON)
 UV_SYNC := $(UV) sync --locked --no-progress
+STALE_LOCK := echo "popcheck: install failed. If uv says the lockfile needs to be updated," \
+	"pyproject.toml changed without uv.lock: run make lock and commit uv.lock." >&2; exit 1
 
 .PHONY: install install-dev run test lint format spec bench rules-check rules-test lock \
 	lock-upgrade audit clean
@@ -38,13 +40,13 @@ $(UV): tools/uv.txt
 # install's extra tools in place; reinstalls whenever pyproject.toml or uv.lock changes.
 $(RUN_STAMP): pyproject.toml uv.lock $(UV)
 	@echo "popcheck: installing the service's runtime packages into $(VENV)/ from uv.lock ..."
-	$(UV_SYNC) --inexact
+	$(UV_SYNC) --inexact || { $(STALE_LOCK); }
 	touch $(RUN_STAMP)
 
 # Runtime + the dev extra, exactly what uv.lock says (anything else in .venv is removed).
 $(DEV_STAMP): pyproject.toml uv.lock $(UV)
 	@echo "popcheck: installing the runtime and development packages into $(VENV)/ from uv.lock ..."
-	$(UV_SYNC) --extra dev
+	$(UV_SYNC) --extra dev || { $(STALE_LOCK); }
 	touch $(DEV_STAMP) $(RUN_STAMP)
 
 install: $(RUN_STAMP)
