@@ -15,12 +15,14 @@ import sys
 from types import TracebackType
 from typing import Any
 
+from service.config import ConfigError, load_settings
 from service.observability import metrics
 from service.observability.jsonlog import gunicorn_logconfig
+from service.serversettings import ANNOUNCE_ENV, load_server_settings
 
 # Only gunicorn's settings and hooks are used here, none of its internals is patched. Two of
 # gunicorn's own behaviours therefore stay, because no setting changes them and a WSGI
-# middleware cannot reach them (README: the errors under "Endpoints", and "Running it"):
+# middleware cannot reach them (docs/operations.md: "Errors" and "Running it"):
 # - every answer from the app carries "Server: gunicorn" (the name, no version): gunicorn
 #   writes it ahead of the app's headers and has no setting to drop or replace it;
 # - what gunicorn's parser refuses before the app is called (a request line or headers too
@@ -42,10 +44,20 @@ def _log_uncaught(
 
 sys.excepthook = _log_uncaught
 
-bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"]
-workers = int(os.environ.get("WORKERS", "2"))
+# Every variable read here is checked by service/serversettings.py (popcheck serve checks them
+# before gunicorn starts): a bad one stops gunicorn with one line naming it, not a traceback.
+try:
+    _server = load_server_settings()
+    _log_level = load_settings().log_level
+except ConfigError as _error:
+    print(f"popcheck: invalid setting: {_error}", file=sys.stderr)
+    sys.exit(2)
+
+# HOST defaults to 127.0.0.1 (this machine only); the container and Kubernetes set 0.0.0.0.
+bind = [_server.bind]
+workers = _server.workers
 # Only for WORKER_CLASS=gthread (with sync, THREADS > 1 makes gunicorn switch to gthread).
-threads = int(os.environ.get("THREADS", "1"))
+threads = _server.threads
 
 # Worker class: gevent with a request deadline (service/worker.py), chosen by measuring
 # (bench/slow_clients.py, docs/performance.md; 2 shared cores, Dec 2026). sync serves one
@@ -64,10 +76,10 @@ threads = int(os.environ.get("THREADS", "1"))
 # head and body must arrive within it, or the client is cut off and logged (address, phase,
 # seconds, byte count; never what it sent). WORKER_CLASS=sync or gthread remain for running
 # behind a buffering proxy.
-worker_class = os.environ.get("WORKER_CLASS", "service.worker.Worker")
+worker_class = _server.worker_class
 # Connections one gevent worker holds at once (gunicorn's default): 2,000 for two workers,
 # a few KiB each; past it, new ones wait in the listen backlog until slow ones are cut off.
-worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
+worker_connections = _server.worker_connections
 
 # Load the app (and compile the ruleset) once in the master: a broken ruleset stops gunicorn
 # before any worker forks, workers start in milliseconds, and the compiled tables are shared
@@ -83,7 +95,7 @@ graceful_timeout = 20
 # Off: every answer closes its connection, as the sync worker always did, so a stopping
 # worker has no idle kept-alive connections to wait for. Set it (above the load balancer's
 # idle timeout) to keep connections open with gevent or gthread.
-keepalive = int(os.environ.get("KEEPALIVE", "0"))
+keepalive = _server.keepalive
 
 # The heartbeat file is touched on every request; on /dev/shm that is a memory write, while
 # an overlay or network /tmp can stall workers into false timeouts.
@@ -97,11 +109,11 @@ control_socket_disable = True
 max_requests = 0
 
 # Trust X-Forwarded-* only from the load balancer's addresses.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+forwarded_allow_ips = _server.forwarded_allow_ips
 
 # JSON on stdout for the error log and the access log (AccessLogger writes the fields).
 logger_class = "service.observability.jsonlog.AccessLogger"
-logconfig_dict = gunicorn_logconfig(os.environ.get("POPCHECK_LOG_LEVEL", "INFO").upper())
+logconfig_dict = gunicorn_logconfig(_log_level)
 accesslog = None
 errorlog = "-"
 
@@ -109,6 +121,15 @@ errorlog = "-"
 def on_starting(server: Any) -> None:
     """Before any worker: forget metric files from a previous run in the same directory."""
     metrics.wipe_multiprocess_dir()
+
+
+def when_ready(server: Any) -> None:
+    """Listening, the app loaded (preload_app): say where the documentation is. With
+    ``popcheck serve --announce`` (``make run``) also as one plain line on stderr."""
+    url = f"{_server.local_url}/docs"
+    server.log.info("ready: the documentation is at %s", url)
+    if os.environ.get(ANNOUNCE_ENV) == "1":
+        print(f"popcheck is ready: open {url} (Ctrl-C stops it)", file=sys.stderr, flush=True)
 
 
 def pre_fork(server: Any, worker: Any) -> None:

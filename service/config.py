@@ -20,7 +20,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the app can be configured with; see the README's configuration table."""
+    """Everything the app can be configured with; see docs/operations.md, Settings."""
 
     rules_dir: Path = DEFAULT_RULES_DIR
     max_body_bytes: int = 65536

@@ -120,6 +120,13 @@ def _parse_strictly(data: bytes) -> dict[str, Any]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedJson("The body is not valid UTF-8.") from None
+    if text.startswith("\ufeff"):
+        # RFC 8259 8.1: a sender must not add a byte order mark; a parser may ignore one.
+        # Refused, so the app, the fast path and `popcheck assess` read bytes one way, and
+        # the message says what to change (usually an editor's "UTF-8 with BOM" setting).
+        raise MalformedJson(
+            "The body starts with a byte order mark (BOM); send JSON as UTF-8 without one."
+        )
     if not text.strip():
         raise MalformedJson("The body is empty; send a JSON object.")
     try:

@@ -23,22 +23,16 @@ from typing import Any
 
 from gunicorn.workers.ggevent import GeventWorker
 
+from service.serversettings import seconds_from_env
+
 REQUEST_TIMEOUT_ENV = "REQUEST_TIMEOUT"
 DEFAULT_REQUEST_TIMEOUT = 10.0
 
 
 def request_timeout_from_env() -> float:
-    """``$REQUEST_TIMEOUT`` in seconds (default 10); a value that is not > 0 is refused."""
-    raw = os.environ.get(REQUEST_TIMEOUT_ENV, "").strip()
-    if not raw:
-        return DEFAULT_REQUEST_TIMEOUT
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0 or seconds == float("inf"):
-        raise ValueError(f"{REQUEST_TIMEOUT_ENV} must be a number of seconds above 0: {raw!r}")
-    return seconds
+    """``$REQUEST_TIMEOUT`` in seconds (default 10); a bad value raises ``ConfigError`` (a
+    ``ValueError``) naming the variable (service/serversettings.py)."""
+    return seconds_from_env(os.environ, REQUEST_TIMEOUT_ENV, DEFAULT_REQUEST_TIMEOUT)
 
 
 class DeadlineSocket:

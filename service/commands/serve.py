@@ -13,9 +13,13 @@ gunicorn alone cannot do this: on SIGTERM it closes its listening socket at once
 connections the kernel had already queued. A second SIGTERM or SIGINT during the drain cuts
 it short.
 
-Environment: ``HOST`` (default ``0.0.0.0``), ``PORT`` (8080), ``WORKERS`` (2),
-``REQUEST_TIMEOUT`` (10 s for a request to arrive whole), ``WORKER_CLASS``, ``THREADS``,
-``KEEPALIVE``, ``WORKER_CONNECTIONS`` (see ``deploy/gunicorn.conf.py``),
+Every variable gunicorn.conf.py reads is checked first (service/serversettings.py): a bad value
+exits at once, status 2, with one line naming it.
+
+Environment: ``HOST`` (default ``127.0.0.1``; ``0.0.0.0`` for every interface), ``PORT``
+(8080), ``WORKERS`` (2), ``REQUEST_TIMEOUT`` (10 s for a request to arrive whole),
+``WORKER_CLASS``, ``THREADS``, ``KEEPALIVE``, ``WORKER_CONNECTIONS``, ``FORWARDED_ALLOW_IPS``
+(see ``deploy/gunicorn.conf.py``),
 ``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary directory when unset),
 ``POPCHECK_DRAIN_SECONDS``, ``POPCHECK_GUNICORN_CONFIG`` (path to the gunicorn config), and
 gunicorn's own ``GUNICORN_CMD_ARGS``.
@@ -40,6 +44,7 @@ from service.config import ConfigError, load_settings
 from service.observability.drain import DRAIN_FILE_ENV
 from service.observability.jsonlog import configure_process_logging
 from service.observability.metrics import MULTIPROC_ENV
+from service.serversettings import ANNOUNCE_ENV, load_server_settings
 
 log = logging.getLogger("popcheck.serve")
 
@@ -107,12 +112,16 @@ def serve(args: argparse.Namespace) -> int:
     configure_process_logging()
     try:
         settings = load_settings()
+        load_server_settings()
     except ConfigError as exc:
         log.error("invalid setting: %s", exc)
         return 2
     logging.getLogger().setLevel(settings.log_level)
 
     env = dict(os.environ)
+    env.pop(ANNOUNCE_ENV, None)
+    if getattr(args, "announce", False):
+        env[ANNOUNCE_ENV] = "1"
     owned_dirs: list[Path] = []
     if not env.get(MULTIPROC_ENV):
         # prometheus-client reads this when first imported, so it must exist before gunicorn
@@ -146,10 +155,13 @@ def serve(args: argparse.Namespace) -> int:
 
 
 _EPILOG = """environment:
-  HOST, PORT                 bind address (default 0.0.0.0:8080)
+  HOST, PORT                 bind address (default 127.0.0.1:8080; HOST=0.0.0.0 for every
+                             interface)
   WORKERS                    gunicorn worker processes (2)
   REQUEST_TIMEOUT            seconds a request gets to arrive whole (10); slower clients
                              are cut off
+  WORKER_CLASS, THREADS, WORKER_CONNECTIONS, KEEPALIVE, FORWARDED_ALLOW_IPS
+                             see deploy/gunicorn.conf.py
   POPCHECK_DRAIN_SECONDS     drain after SIGTERM (5)
   PROMETHEUS_MULTIPROC_DIR   metric files of the workers (default: a fresh temp dir)
   POPCHECK_GUNICORN_CONFIG   gunicorn config (default: deploy/gunicorn.conf.py)
@@ -169,5 +181,10 @@ def register(subparsers: Any) -> None:
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--announce",
+        action="store_true",
+        help="once listening, print one plain line with the address of /docs (make run)",
     )
     parser.set_defaults(func=serve)

@@ -7,7 +7,8 @@ so a quote or backslash in a header would break the JSON.
 
 Never pass request bodies or symptom fields to a logger: they are health data. The access line
 carries only the method, path (no query string), route template, status, duration, request id
-and urgency.
+and urgency; ``RequestDataFilter`` takes the request line, query string and headers out of
+gunicorn's own error lines.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import logging
 import logging.config
 import os
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -209,6 +211,46 @@ def _plain_json_handler(log: logging.Logger) -> logging.StreamHandler[Any] | Non
     return handler
 
 
+_INVALID_REQUEST = re.compile(r"Invalid request from ip=(?P<ip>[^:\s]*): (?P<error>.*)", re.DOTALL)
+# The words before the first colon or quote of gunicorn's parse errors ("Invalid HTTP request
+# line: 'POST /assess?...'", "Invalid HTTP Header: '...'"): what kind of error, never the text.
+_ERROR_KIND = re.compile(r"[A-Za-z][A-Za-z0-9 ()<>/.-]{0,79}")
+
+
+class RequestDataFilter(logging.Filter):
+    """Keeps what a client sent out of ``gunicorn.error``'s lines (``gunicorn_logconfig`` puts
+    it on that logger; gunicorn.conf.py's ``logconfig_dict``).
+
+    gunicorn logs a request its parser refuses as ``Invalid request from ip=...: <error>``,
+    where the error repeats the request line (query string included), a header, or a chunk
+    of the body framing, and a request that failed outside the app as ``Error handling
+    request <method> <uri>``. Both are rewritten: the kind of error and the peer address
+    stay, the request's text goes, and an exception's own message (which may quote it) is
+    replaced by its class name.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.msg
+        if not isinstance(message, str):
+            return True
+        if message.startswith("Invalid request from ip="):
+            match = _INVALID_REQUEST.fullmatch(record.getMessage())
+            error = match.group("error") if match else ""
+            kind = _ERROR_KIND.match(error)
+            record.msg = "invalid request refused by gunicorn: %s"
+            record.args = ((kind.group(0).strip() if kind else "unreadable request"),)
+            if match and "remote" not in record.__dict__:
+                record.remote = match.group("ip")
+        elif message.startswith("Error handling request"):
+            record.msg = "Error handling request"
+            record.args = ()
+            if record.exc_info and record.exc_info[0] is not None:
+                record.error = record.exc_info[0].__name__
+                record.exc_info = None
+                record.exc_text = None
+        return True
+
+
 def gunicorn_logconfig(level: str = "INFO") -> dict[str, Any]:
     """The ``logconfig_dict`` for gunicorn: every logger to one JSON handler on stdout.
 
@@ -219,6 +261,7 @@ def gunicorn_logconfig(level: str = "INFO") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": f"{__name__}.JsonFormatter"}},
+        "filters": {"no_request_data": {"()": f"{__name__}.RequestDataFilter"}},
         "handlers": {
             "json": {
                 "class": "logging.StreamHandler",
@@ -228,7 +271,12 @@ def gunicorn_logconfig(level: str = "INFO") -> dict[str, Any]:
         },
         "root": {"level": level, "handlers": ["json"]},
         "loggers": {
-            "gunicorn.error": {"level": level, "handlers": ["json"], "propagate": False},
+            "gunicorn.error": {
+                "level": level,
+                "handlers": ["json"],
+                "propagate": False,
+                "filters": ["no_request_data"],
+            },
             "gunicorn.access": {"level": "INFO", "handlers": ["json"], "propagate": False},
         },
     }

@@ -45,8 +45,11 @@ def post(
         ("null", "The body must be a JSON object."),
         (
             "\ufeff{}",
-            "The body is not valid JSON: Unexpected UTF-8 BOM (decode using utf-8-sig) "
-            "(line 1, column 1).",
+            "The body starts with a byte order mark (BOM); send JSON as UTF-8 without one.",
+        ),
+        (
+            '\ufeff{"age": 40}',
+            "The body starts with a byte order mark (BOM); send JSON as UTF-8 without one.",
         ),
         ('{"age": 1' + "0" * 5000 + "}", "The body contains a number too long to represent."),
     ],
@@ -104,7 +107,13 @@ def test_unicode_keys_and_text_are_handled(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     "content_type",
-    ["application/json; charset=utf-8", "application/json;charset=UTF-8", "Application/JSON"],
+    [
+        "application/json; charset=utf-8",
+        "application/json;charset=UTF-8",
+        'application/json; charset="utf-8"',
+        "application/json; charset=utf8",
+        "Application/JSON",
+    ],
 )
 def test_json_content_type_variants_are_accepted(client: FlaskClient, content_type: str) -> None:
     assert post(client, '{"age": 40}', content_type).status_code == 200
@@ -124,6 +133,19 @@ def test_other_content_types_are_415(client: FlaskClient, content_type: str) -> 
             "QuestionnaireResponse with 'Content-Type: application/fhir+json'."
         ),
     )
+
+
+@pytest.mark.parametrize("charset", ["latin-1", "ISO-8859-1", "utf-16", "us-ascii"])
+def test_json_in_another_charset_is_415(client: FlaskClient, charset: str) -> None:
+    response = post(client, '{"age": 40}', f"application/json; charset={charset}")
+    assert_problem(
+        response,
+        415,
+        "Unsupported Media Type",
+        f"The body must be UTF-8 JSON, but 'Content-Type' says charset={charset}; "
+        "send UTF-8 with 'Content-Type: application/json' (charset=utf-8 may be added).",
+    )
+    assert response.headers["Accept-Post"] == "application/json"
 
 
 @pytest.mark.parametrize("value", ["1", "yes", "", "TRUE "])

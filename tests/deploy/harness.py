@@ -152,15 +152,16 @@ class Serve:
     def metrics_dir(self) -> Path:
         return Path(self.env["PROMETHEUS_MULTIPROC_DIR"])
 
-    def start(self, wait_ready: bool = True) -> None:
-        """Start (or restart) the instance; by default wait until ``/readyz`` is 200."""
+    def start(self, wait_ready: bool = True, args: tuple[str, ...] = ()) -> None:
+        """Start (or restart) the instance, ``args`` after ``popcheck serve``; by default wait
+        until ``/readyz`` is 200."""
         self.runs += 1
         stdout = self.workdir / f"{self.name}-{self.runs}.out"
         stderr = self.workdir / f"{self.name}-{self.runs}.err"
         self.outputs += [stdout, stderr]
         with stdout.open("wb") as out, stderr.open("wb") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "service.cli", "serve"],
+                [sys.executable, "-m", "service.cli", "serve", *args],
                 cwd=REPO,
                 env=self.env,
                 stdout=out,
@@ -243,7 +244,9 @@ class Processes:
             }
         )
         env.update(extra_env or {})
-        instance = Serve(name=name, port=int(env["PORT"]), workdir=self.workdir, env=env)
+        # A test of a bad PORT starts no server, so it has no port either.
+        port = int(env["PORT"]) if env["PORT"].isdigit() else 0
+        instance = Serve(name=name, port=port, workdir=self.workdir, env=env)
         self._serves.append(instance)
         if start:
             instance.start()

@@ -1,14 +1,21 @@
-"""``popcheck serve`` with a broken ruleset: never ready, exits non-zero, says why in JSON."""
+"""``popcheck serve`` with a broken ruleset or a bad setting: never ready, exits non-zero, says
+why in one JSON line naming the file or the variable; --announce prints where /docs is."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from service.commands.serve import WSGI_TARGET, gunicorn_config_path
 from service.config import DEFAULT_RULES_DIR
+from service.serversettings import load_server_settings
 from tests.deploy.harness import Processes, request, status_or_none, wait_until
 
 pytestmark = pytest.mark.slow
@@ -47,3 +54,69 @@ def test_a_metrics_directory_that_does_not_exist_yet_is_created(
     body = request(instance.port, "GET", "/metrics").body.decode()
     assert "popcheck_validation_errors_total 0.0" in body
     assert any(metrics_dir.glob("*.db"))
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("WORKERS", "0", "out of range"),
+        ("WORKERS", "zero", "not a whole number"),
+        ("PORT", "abc", "not a whole number"),
+        ("HOST", "not a host", "not an address"),
+        ("REQUEST_TIMEOUT", "0", "out of range"),
+        ("WORKER_CONNECTIONS", "many", "not a whole number"),
+        ("KEEPALIVE", "-1", "out of range"),
+        ("THREADS", "1.5", "not a whole number"),
+        ("WORKER_CLASS", "eventlet", "not a worker class"),
+        ("FORWARDED_ALLOW_IPS", "10.0.0.1,lb", "not an address or network"),
+    ],
+)
+def test_a_bad_setting_exits_at_once_with_one_line_naming_it(
+    procs: Processes, variable: str, value: str, problem: str
+) -> None:
+    instance = procs.serve(extra_env={variable: value}, start=False)
+    started = time.monotonic()
+    instance.start(wait_ready=False)
+    status = instance.wait(timeout=10)
+    assert time.monotonic() - started < 10
+    assert status == 2
+    lines = instance.output_lines()
+    assert len(lines) == 1, lines
+    message = json.loads(lines[0])["msg"]
+    assert message.startswith(f"invalid setting: {variable}={value!r} ")
+    assert problem in message and "allowed: " in message
+
+
+@pytest.mark.parametrize(("variable", "value"), [("WORKERS", "0"), ("PORT", "abc")])
+def test_gunicorn_with_the_config_alone_names_the_setting_too(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    env = {**os.environ, variable: value}
+    done = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", str(gunicorn_config_path()), WSGI_TARGET],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"popcheck: invalid setting: {variable}={value!r} ")
+
+
+def test_announce_prints_one_plain_line_with_the_docs_address(procs: Processes) -> None:
+    instance = procs.serve(start=False)
+    instance.start(args=("--announce",))
+    url = f"http://127.0.0.1:{instance.port}/docs"
+    stderr = instance.outputs[-1]
+    wait_until(lambda: url in stderr.read_text(), 10, "the ready line")
+    assert stderr.read_text().splitlines() == [f"popcheck is ready: open {url} (Ctrl-C stops it)"]
+    records = [json.loads(line) for line in instance.outputs[-2].read_text().splitlines()]
+    assert any(url in record["msg"] for record in records)
+
+
+def test_without_host_it_listens_on_loopback_only(procs: Processes) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "HOST"}
+    assert load_server_settings(env).host == "127.0.0.1"

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from flask.testing import FlaskClient
 
 from tests.docs.examples_support import (
@@ -49,6 +51,29 @@ def test_expectation_file_shape(name: str) -> None:
         assert isinstance(expect[key], list), key
     overlap = set(expect["recommendations"]) & set(expect["not_recommended"])
     assert not overlap
+
+
+def _documented_answers() -> dict[str, Any]:
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    ok = spec["paths"]["/assess"]["post"]["responses"]["200"]["content"]["application/json"]
+    examples: dict[str, Any] = ok["examples"]
+    return examples
+
+
+def test_every_request_example_has_a_documented_answer() -> None:
+    assert list(_documented_answers()) == list(openapi_examples())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_documented_answer_is_what_the_service_answers(client: FlaskClient, name: str) -> None:
+    """openapi.yaml's 200 example for a persona (what /docs shows) is the service's real
+    answer to examples/<name>.json, all but ``id``; make spec writes it from the rules."""
+    response = client.post("/assess", json=load_example(name).request)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    real = response.get_json()
+    documented = dict(_documented_answers()[name]["value"])
+    assert documented.pop("id") and real.pop("id")
+    assert documented == real, "openapi.yaml's answer examples are stale: run make spec"
 
 
 @pytest.mark.parametrize("name", NAMES)
