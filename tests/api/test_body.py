@@ -145,7 +145,7 @@ def test_json_in_another_charset_is_415(client: FlaskClient, charset: str) -> No
         f"The body must be UTF-8 JSON, but 'Content-Type' says charset={charset}; "
         "send UTF-8 with 'Content-Type: application/json' (charset=utf-8 may be added).",
     )
-    assert response.headers["Accept-Post"] == "application/json"
+    assert response.headers["Accept-Post"] == "application/json, application/fhir+json"
 
 
 @pytest.mark.parametrize("value", ["1", "yes", "", "TRUE "])
