@@ -391,6 +391,12 @@ def test_schemathesis_cli_against_gunicorn(gunicorn_server: Serve, tmp_path: Pat
         f"http://{HOST}:{gunicorn_server.port}",
         "--checks",
         "all",
+        # A schema-valid QuestionnaireResponse to another form is 422 by design, and a CDS
+        # call without its prefetch is 412 (test_fuzz_inprocess says why); the CLI cannot
+        # waive one check for one media type, so it waives it here, and the in-process run
+        # (every make test, the same spec) keeps it for every JSON body.
+        "--exclude-checks",
+        "positive_data_acceptance",
         "--max-examples",
         str(SCHEMATHESIS_EXAMPLES),
         "--seed",
