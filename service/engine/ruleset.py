@@ -123,6 +123,14 @@ def _chained_facts(
     return known, unreadable
 
 
+def build_ruleset(
+    directory: Path, facts: Mapping[str, FactSpec]
+) -> tuple[Ruleset | None, list[Finding]]:
+    """The compiled ruleset and no findings, or ``None`` and every finding. Never raises for
+    bad data: ``check_ruleset`` and ``load_ruleset`` are the two halves of this."""
+    return _build(Path(directory), facts)
+
+
 def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | None, list[Finding]]:
     findings: list[Finding] = []
     doc, raw, problems = read_yaml(directory, RULESET_FILE)

@@ -1,0 +1,124 @@
+"""``popcheck rules check`` is the service's own check: what start-up refuses, ``check`` reports.
+
+Each mistake below once passed ``rules check`` while the service refused to start (and
+``rules test`` crashed with a traceback). Each test edits a copy of the shipped rules.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from service.assessment import load_assessor
+from service.commands import rules as rules_command
+from service.config import DEFAULT_RULES_DIR
+from service.engine import RuleError
+from service.rules_check import check_rules
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(DEFAULT_RULES_DIR, tmp_path / "rules"))
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _plain_recommendation(rules: Path) -> None:
+    catalog = rules / "catalog.yaml"
+    text = catalog.read_text(encoding="utf-8")
+    start = text.index("\n  cat_cow:\n") + 1
+    end = text.index("\n  supine_twist:\n", start) + 1
+    catalog.write_text(text[:start] + "  cat_cow: Cat-cow stretch\n" + text[end:])
+
+
+def _unknown_dose_key(rules: Path) -> None:
+    _edit(
+        rules / "catalog.yaml",
+        "dose: {reps: 10, hold_seconds: 3, times_per_day: 2}",
+        "dose: {reps: 10, hold_seconds: 3, times_per_week: 2}",
+    )
+
+
+def _misspelt_placeholder(rules: Path) -> None:
+    _edit(
+        rules / "catalog.yaml",
+        "back pain ({pain.level} out of 10)",
+        "back pain ({pain.levle} out of 10)",
+    )
+
+
+def _untested_placeholder(rules: Path) -> None:
+    _edit(
+        rules / "catalog.yaml",
+        "new_pain_over_50: You are {age}, and",
+        "new_pain_over_50: You are {age} ({history.cancer}), and",
+    )
+
+
+def _unclosed_placeholder(rules: Path) -> None:
+    _edit(
+        rules / "catalog.yaml",
+        "new_pain_over_50: You are {age}, and",
+        "new_pain_over_50: You are {age, and",
+    )
+
+
+MISTAKES: dict[str, tuple[Callable[[Path], None], str]] = {
+    "plain string entry": (_plain_recommendation, "recommendations 'cat_cow' must be a mapping"),
+    "unknown dose key": (_unknown_dose_key, "unknown dose key 'times_per_week'"),
+    "misspelt placeholder": (_misspelt_placeholder, "did you mean 'pain.level'?"),
+    "untested placeholder": (
+        _untested_placeholder,
+        "quotes 'history.cancer', which this rule does not test",
+    ),
+    "unclosed placeholder": (_unclosed_placeholder, "expected '}' before end of string"),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_check_and_start_up_refuse_the_same_mistake(
+    mistake: str, rules: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make, expected = MISTAKES[mistake]
+    make(rules)
+    assert rules_command.main(["check", str(rules)]) == 1
+    out = capsys.readouterr().out
+    assert expected in out
+    with pytest.raises(RuleError) as refused:
+        load_assessor(rules)
+    assert {str(f) for f in refused.value.findings} == {str(f) for f in check_rules(rules)}
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_rules_test_reports_findings_instead_of_a_traceback(
+    mistake: str, rules: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    MISTAKES[mistake][0](rules)
+    assert rules_command.main(["test", str(rules), "--cases", str(ROOT / "tests" / "golden")]) == 1
+    captured = capsys.readouterr()
+    assert MISTAKES[mistake][1] in captured.out
+    assert "Traceback" not in captured.out + captured.err
+    assert "not fired" not in captured.out
+
+
+def test_a_misspelt_golden_key_is_one_finding_not_a_hundred_unfired_rules(
+    rules: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = Path(shutil.copytree(ROOT / "tests" / "golden", tmp_path / "golden"))
+    path = cases / "causes.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("    top_cause:", "    top_couse:", 1), encoding="utf-8")
+    assert rules_command.main(["test", str(rules), "--cases", str(cases)]) == 1
+    out = capsys.readouterr().out
+    assert "unknown expectation 'top_couse' (did you mean 'top_cause'?)" in out
+    assert "not fired" not in out
+    assert out.count("top_couse") == 1
