@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from service.engine import FactSpec, Finding, Ruleset, build_ruleset
+from service.engine.lines import locate
 
 __all__ = ["case_findings", "check_rules", "load_checked"]
 
@@ -38,10 +39,12 @@ def case_findings(cases: Path) -> list[Finding]:
     """Every malformed golden case in ``cases`` (a file or a directory), each once."""
     from service.golden import case_problems
 
-    return [
+    cases = Path(cases)
+    found = [
         Finding(file, name or (f"case {number}" if number else None), message)
         for file, name, number, message in case_problems(cases)
     ]
+    return locate(found, cases if cases.is_dir() else cases.parent)
 
 
 def load_checked(
@@ -69,6 +72,7 @@ def load_checked(
 
             findings += ruleset_findings(ruleset)
         findings += _hazards(ruleset, directory)
+        findings = locate(findings, directory)
     if cases is not None:
         findings += case_findings(cases)
     return (None if findings else ruleset), findings

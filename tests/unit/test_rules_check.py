@@ -6,6 +6,7 @@ Each mistake below once passed ``rules check`` while the service refused to star
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -93,6 +94,9 @@ def test_check_and_start_up_refuse_the_same_mistake(
     assert rules_command.main(["check", str(rules)]) == 1
     out = capsys.readouterr().out
     assert expected in out
+    # Each line names the file and the line in it: "catalog.yaml:160: -: stretch 'cat_cow': ..."
+    line = next(line for line in out.splitlines() if expected in line)
+    assert re.match(r"(catalog\.yaml|tables/red_flags\.yaml):\d+: ", line), line
     with pytest.raises(RuleError) as refused:
         load_assessor(rules)
     assert {str(f) for f in refused.value.findings} == {str(f) for f in check_rules(rules)}
@@ -122,3 +126,93 @@ def test_a_misspelt_golden_key_is_one_finding_not_a_hundred_unfired_rules(
     assert "unknown expectation 'top_couse' (did you mean 'top_cause'?)" in out
     assert "not fired" not in out
     assert out.count("top_couse") == 1
+
+
+def _check(rules: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    assert rules_command.main(["check", str(rules)]) == 1
+    return capsys.readouterr().out.splitlines()
+
+
+def test_a_misspelt_input_gets_did_you_mean_and_a_line(
+    rules: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = rules / "tables" / "red_flags.yaml"
+    _edit(table, 'when: {neuro.saddle_numbness: "true"}', 'when: {neuro.sadle_numbness: "true"}')
+    line = (
+        table.read_text(encoding="utf-8")
+        .splitlines()
+        .index('    when: {neuro.sadle_numbness: "true"}')
+    )
+    assert _check(rules, capsys) == [
+        f"tables/red_flags.yaml:{line + 1}: rf_ces_saddle_numbness: tests "
+        "'neuro.sadle_numbness', which is not an input of this table (did you mean "
+        "'neuro.saddle_numbness'?); a rule may test only the inputs listed under the "
+        "table's inputs"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "hint"),
+    [
+        ("yes", "YAML reads a bare yes as true; write true for yes or false for no"),
+        ('"yes"', "'yes' is not a test of a yes/no input: write true"),
+        ('"no"', "'no' is not a test of a yes/no input: write false"),
+    ],
+)
+def test_yes_and_no_are_refused_with_a_hint_that_works(
+    cell: str, hint: str, rules: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = rules / "tables" / "red_flags.yaml"
+    _edit(
+        table, 'when: {neuro.saddle_numbness: "true"}', f"when: {{neuro.saddle_numbness: {cell}}}"
+    )
+    out = _check(rules, capsys)
+    assert len(out) == 1
+    assert out[0].endswith(f"rf_ces_saddle_numbness: input 'neuro.saddle_numbness': {hint}")
+    # Following the hint gives a clean ruleset.
+    fixed = "true" if "true" in hint else "false"
+    _edit(
+        table,
+        f"when: {{neuro.saddle_numbness: {cell}}}",
+        f"when: {{neuro.saddle_numbness: {fixed}}}",
+    )
+    assert rules_command.main(["check", str(rules)]) in (0, 1)
+    assert "neuro.saddle_numbness" not in capsys.readouterr().out
+
+
+def test_a_yaml_error_is_in_plain_words_with_no_knock_on_errors(
+    rules: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = rules / "tables" / "red_flags.yaml"
+    _edit(
+        table,
+        "    then: {flag: cauda_equina, level: emergency, reason: saddle_numbness}\n",
+        "    then: {flag: cauda_equina, level: emergency, reason: saddle_numbness}\n"
+        "    note: Ask about this: the saddle area\n",
+    )
+    line = (
+        table.read_text(encoding="utf-8")
+        .splitlines()
+        .index("    note: Ask about this: the saddle area")
+    )
+    # One finding: not also every table that reads red_flags' outputs.
+    assert _check(rules, capsys) == [
+        f"tables/red_flags.yaml:{line + 1}: -: YAML syntax: a text containing a colon must be "
+        "in quotes"
+    ]
+
+
+def test_a_key_written_twice_is_a_finding(rules: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table = rules / "tables" / "red_flags.yaml"
+    _edit(
+        table,
+        "    then: {flag: cauda_equina, level: emergency, reason: saddle_numbness}\n",
+        "    then: {flag: cauda_equina, level: emergency, reason: saddle_numbness}\n"
+        "    source: seed\n",
+    )
+    out = _check(rules, capsys)
+    assert len(out) == 1
+    assert re.match(
+        r"tables/red_flags\.yaml:\d+: rf_ces_saddle_numbness: key 'source' is written twice",
+        out[0],
+    )
