@@ -8,6 +8,8 @@ service would refuse. It runs, in order:
 1. the engine's checks (YAML, schemas, inputs, cells, outputs, overlaps, gaps, cycles);
 2. the assessment's checks of the catalog and the rules (``assessment.checks``);
 3. the hazard log beside the rules (``hazards.yaml``), when there is one;
+3b. the sources (``sources.yaml``), when there is one: every rule's ``source`` is a key of
+   it, and each citation has a title, a publisher or authors, and a year;
 4. the golden-case files, when a path to them is given (the service itself passes none).
 
 Every problem is a ``Finding``; nothing here raises for bad data.
@@ -20,8 +22,9 @@ from pathlib import Path
 
 from service.engine import FactSpec, Finding, Ruleset, build_ruleset
 from service.engine.lines import locate
+from service.engine.loader import did_you_mean, read_yaml
 
-__all__ = ["case_findings", "check_rules", "load_checked"]
+__all__ = ["SOURCES_FILE", "case_findings", "check_rules", "load_checked", "load_sources"]
 
 
 def _hazards(ruleset: Ruleset, directory: Path) -> list[Finding]:
@@ -33,6 +36,53 @@ def _hazards(ruleset: Ruleset, directory: Path) -> list[Finding]:
     hazards, shape = load_hazards(directory)
     rule_ids = (rule.id for table in ruleset.tables for rule in table.rules)
     return shape + hazard_findings(hazards, rule_ids)
+
+
+SOURCES_FILE = "sources.yaml"
+_SOURCE_KEYS = frozenset({"title", "authors", "publisher", "year", "link", "confirm", "note"})
+
+
+def load_sources(directory: Path) -> tuple[dict[str, dict[str, object]], list[Finding]]:
+    """The citations in ``directory/sources.yaml`` by key, and what is wrong with them."""
+    doc, _raw, findings = read_yaml(Path(directory), SOURCES_FILE)
+    if findings:
+        return {}, findings
+    if not isinstance(doc, dict):
+        return {}, [Finding(SOURCES_FILE, None, "must map each source key to its citation")]
+    sources: dict[str, dict[str, object]] = {}
+    for key, entry in doc.items():
+        key = str(key)
+        if not isinstance(entry, dict):
+            findings.append(Finding(SOURCES_FILE, key, "needs title, publisher or authors, year"))
+            continue
+        for extra in sorted(set(map(str, entry)) - _SOURCE_KEYS):
+            hint = did_you_mean(extra, _SOURCE_KEYS)
+            findings.append(Finding(SOURCES_FILE, key, f"unknown key {extra!r}{hint}"))
+        if not isinstance(entry.get("title"), str) or not entry["title"].strip():
+            findings.append(Finding(SOURCES_FILE, key, "needs a title"))
+        if not (entry.get("publisher") or entry.get("authors")):
+            findings.append(Finding(SOURCES_FILE, key, "needs a publisher or authors"))
+        if type(entry.get("year")) is not int:
+            findings.append(Finding(SOURCES_FILE, key, "needs a year (a whole number)"))
+        sources[key] = dict(entry)
+    return sources, findings
+
+
+def _sources(ruleset: Ruleset, directory: Path) -> list[Finding]:
+    """Every rule's ``source`` is a key of ``sources.yaml`` (when the rules keep one)."""
+    if not (directory / SOURCES_FILE).is_file():
+        return []
+    sources, findings = load_sources(directory)
+    for table in ruleset.tables:
+        for rule in table.rules:
+            if rule.source not in sources:
+                hint = did_you_mean(rule.source, sources)
+                message = (
+                    f"source {rule.source!r} is not in {SOURCES_FILE}{hint}; "
+                    f"add its citation there first"
+                )
+                findings.append(Finding(table.file, rule.id, message))
+    return findings
 
 
 def case_findings(cases: Path) -> list[Finding]:
@@ -72,6 +122,7 @@ def load_checked(
 
             findings += ruleset_findings(ruleset)
         findings += _hazards(ruleset, directory)
+        findings += _sources(ruleset, directory)
         findings = locate(findings, directory)
     if cases is not None:
         findings += case_findings(cases)

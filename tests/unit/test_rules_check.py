@@ -73,9 +73,18 @@ def _unclosed_placeholder(rules: Path) -> None:
     )
 
 
+def _unknown_source(rules: Path) -> None:
+    _edit(
+        rules / "tables" / "red_flags.yaml",
+        "reason: saddle_numbness}\n    source: CKS-CES",
+        "reason: saddle_numbness}\n    source: NG999",
+    )
+
+
 MISTAKES: dict[str, tuple[Callable[[Path], None], str]] = {
     "plain string entry": (_plain_recommendation, "recommendations 'cat_cow' must be a mapping"),
     "unknown dose key": (_unknown_dose_key, "unknown dose key 'times_per_week'"),
+    "unknown source": (_unknown_source, "rf_ces_saddle_numbness: source 'NG999' is not in"),
     "misspelt placeholder": (_misspelt_placeholder, "did you mean 'pain.level'?"),
     "untested placeholder": (
         _untested_placeholder,
@@ -216,3 +225,11 @@ def test_a_key_written_twice_is_a_finding(rules: Path, capsys: pytest.CaptureFix
         r"tables/red_flags\.yaml:\d+: rf_ces_saddle_numbness: key 'source' is written twice",
         out[0],
     )
+
+
+def test_every_shipped_source_has_a_citation() -> None:
+    from service.rules_check import load_sources
+
+    sources, findings = load_sources(DEFAULT_RULES_DIR)
+    assert findings == []
+    assert {"NG59", "NG65", "CKS-RF", "seed"} <= set(sources)
