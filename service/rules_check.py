@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from service.engine import FactSpec, Finding, Ruleset, build_ruleset
 from service.engine.lines import locate
@@ -137,3 +138,59 @@ def check_rules(
 ) -> list[Finding]:
     """Every finding in the rules directory (and the golden cases, when given)."""
     return load_checked(directory, facts=facts, cases=cases)[1]
+
+
+def inputs_reference(directory: Path) -> list[dict[str, object]]:
+    """Every input a table may test, from the same declarations the checker uses: the
+    request fields and derived facts of ``service.facts.FACTS`` and each readable
+    ``<table>.<output>`` of the rules in ``directory``. Each entry: ``name``, ``kind``
+    (request, derived or table), ``type``, ``values`` or ``range``, ``question`` (the
+    catalog's question text, for a request field) and ``from`` (what a derived fact or a
+    table output is made of)."""
+    from service.engine.loader import chained_spec
+    from service.facts import DERIVED_SOURCES, FACTS, REQUEST_FIELDS
+
+    doc, _raw, _findings = read_yaml(Path(directory), "ruleset.yaml")
+    catalog: dict[str, object] = {}
+    tables: list[dict[str, Any]] = []
+    if isinstance(doc, dict):
+        catalog_doc = read_yaml(Path(directory), str(doc.get("catalog", "catalog.yaml")))[0]
+        catalog = catalog_doc if isinstance(catalog_doc, dict) else {}
+        for rel in doc.get("tables") or []:
+            table_doc = read_yaml(Path(directory), str(rel))[0]
+            if isinstance(table_doc, dict):
+                tables.append(table_doc)
+    questions = catalog.get("questions")
+    questions = questions if isinstance(questions, dict) else {}
+
+    def question(name: str) -> str | None:
+        entry = questions.get(name)
+        text = entry.get("text") if isinstance(entry, dict) else entry
+        return " ".join(str(text).split()) if text else None
+
+    def entry(name: str, kind: str, spec: FactSpec, **extra: object) -> dict[str, object]:
+        found: dict[str, object] = {"name": name, "kind": kind, "type": str(spec.type)}
+        if spec.values:
+            found["values"] = list(spec.values)
+        if spec.range is not None:
+            found["range"] = [spec.range[0], spec.range[1]]
+        return found | {k: v for k, v in extra.items() if v is not None}
+
+    found = [
+        entry(name, "request", FACTS[name], question=question(name)) for name in REQUEST_FIELDS
+    ]
+    found += [
+        entry(name, "derived", FACTS[name], **{"from": list(DERIVED_SOURCES.get(name, ()))})
+        for name in FACTS
+        if name not in REQUEST_FIELDS
+    ]
+    for table in tables:
+        for output in table.get("outputs") or []:
+            try:
+                spec = chained_spec(table, output)
+            except (KeyError, ValueError, TypeError):
+                continue
+            if not isinstance(spec, str):
+                name = f"{table['table']}.{output['name']}"
+                found.append(entry(name, "table", spec, **{"from": f"table {table['table']}"}))
+    return found

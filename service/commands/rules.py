@@ -8,6 +8,8 @@
   assessment-level golden cases, then reports **rule coverage**: rules that nothing fired.
 - ``export --format jdm [DIR] [-o FILE]`` writes a GoRules JDM decision graph to open and
   simulate in GoRules' editor.
+- ``inputs [DIR] [--json]`` lists every input a table may test: request fields, derived
+  facts and chained ``<table>.<output>``, with type, values or range, and question text.
 - ``schema`` prints the JSON Schemas of the files, for editors.
 
 ``DIR`` defaults to the rules shipped in the package.
@@ -83,6 +85,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "-o", "--output", type=Path, default=None, metavar="FILE", help="default: stdout"
     )
     export.set_defaults(func=run_export)
+
+    inputs = actions.add_parser(
+        "inputs",
+        help="list every input a table may test, with its type and values",
+        description="Every request field, derived fact and <table>.<output> a table may "
+        "test: its type, allowed values or range, and the question the person is asked.",
+    )
+    _dir_argument(inputs)
+    inputs.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    inputs.set_defaults(func=run_inputs)
 
     schema = actions.add_parser(
         "schema",
@@ -253,6 +265,39 @@ def run_export(args: argparse.Namespace) -> int:
     else:
         args.output.write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _allowed(entry: Mapping[str, Any]) -> str:
+    if "values" in entry:
+        return ", ".join(map(str, entry["values"]))
+    if "range" in entry:
+        low, high = (str(int(x)) if float(x).is_integer() else str(x) for x in entry["range"])
+        return f"{low} to {high}"
+    return "true, false" if entry["type"] == "bool" else ""
+
+
+def run_inputs(args: argparse.Namespace) -> int:
+    """Print every input a table may test (``--json``: as JSON)."""
+    from service.rules_check import inputs_reference
+
+    found = inputs_reference(args.directory)
+    if args.json:
+        print(json.dumps(found, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    width = max(len(str(entry["name"])) for entry in found)
+    for entry in found:
+        print(
+            f"{str(entry['name']).ljust(width)}  {str(entry['type']).ljust(9)}  {_allowed(entry)}"
+        )
+        made_of = entry.get("from")
+        if entry.get("question"):
+            print(f"    asks: {entry['question']}")
+        elif isinstance(made_of, list):
+            print(f"    derived from: {', '.join(made_of)}")
+        elif made_of:
+            print(f"    output of {str(made_of).removeprefix('table ')}")
+    print(f"{len(found)} inputs", file=sys.stderr)
     return EXIT_OK
 
 

@@ -233,3 +233,31 @@ def test_every_shipped_source_has_a_citation() -> None:
     sources, findings = load_sources(DEFAULT_RULES_DIR)
     assert findings == []
     assert {"NG59", "NG65", "CKS-RF", "seed"} <= set(sources)
+
+
+def test_rules_inputs_lists_every_fact_and_chained_output(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from service.facts import FACTS
+
+    assert rules_command.main(["inputs", "--json"]) == 0
+    found = {entry["name"]: entry for entry in json.loads(capsys.readouterr().out)}
+    assert set(FACTS) <= set(found)
+    assert found["neuro.saddle_numbness"]["type"] == "bool"
+    assert found["neuro.saddle_numbness"]["question"]
+    assert found["pain.level"]["range"] == [0, 10]
+    assert found["stiffness.range_of_motion"]["values"] == ["full", "reduced", "very_limited"]
+    assert found["onset_age"]["kind"] == "derived"
+    assert found["asas_items.item"] == {
+        "name": "asas_items.item",
+        "kind": "table",
+        "type": "int",
+        "range": [0, 5],
+        "from": "table asas_items",
+    }
+    assert rules_command.main(["inputs"]) == 0
+    text = capsys.readouterr().out
+    assert "pain.level" in text
+    assert "0 to 10" in text
