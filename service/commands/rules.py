@@ -56,6 +56,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "inputs, literals, overlaps, shadowed rules, gaps, cycles, catalog texts.",
     )
     _dir_argument(check)
+    check.add_argument(
+        "--cases",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="golden case file or directory to check too (default: tests/golden for the "
+        "shipped rules)",
+    )
     check.set_defaults(func=run_check)
 
     test = actions.add_parser(
