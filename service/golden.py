@@ -45,14 +45,15 @@ Expectation keys (all optional; an unknown key is an error, so a typo cannot pas
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import difflib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
 
 import yaml
 
-__all__ = ["CaseResult", "GoldenCase", "GoldenError", "load_cases", "run_case"]
+__all__ = ["CaseResult", "GoldenCase", "GoldenError", "case_problems", "load_cases", "run_case"]
 
 _LEVELS: Final[tuple[str, ...]] = ("self_care", "routine", "soon", "urgent", "emergency")
 
@@ -79,6 +80,7 @@ _MAPPING_KEYS: Final[frozenset[str]] = frozenset({"evidence", "likelihood"})
 _KNOWN_KEYS: Final[frozenset[str]] = (
     _LIST_KEYS | _LEVEL_KEYS | _FLAG_KEYS | _MAPPING_KEYS | {"top_cause"}
 )
+_CASE_KEYS: Final[frozenset[str]] = frozenset({"name", "note", "input", "expect"})
 
 
 class GoldenError(ValueError):
@@ -123,7 +125,7 @@ def _check_expect(where: str, expect: Any) -> None:
         raise GoldenError(f"{where}: expect must be a mapping")
     for key, value in expect.items():
         if key not in _KNOWN_KEYS:
-            raise GoldenError(f"{where}: unknown expectation {key!r}")
+            raise GoldenError(f"{where}: unknown expectation {key!r}{_did_you_mean(key)}")
         if key in _LEVEL_KEYS and value not in _LEVELS:
             raise GoldenError(f"{where}: {key} must be one of {', '.join(_LEVELS)}")
         if key in _LIST_KEYS and not (
@@ -140,41 +142,81 @@ def _check_expect(where: str, expect: Any) -> None:
             raise GoldenError(f"{where}: likelihood values are likely or possible")
 
 
-def _load_file(path: Path) -> list[GoldenCase]:
+def _did_you_mean(key: Any, known: Iterable[str] = _KNOWN_KEYS | _CASE_KEYS) -> str:
+    close = difflib.get_close_matches(str(key), sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _case(path: Path, number: int, raw: Any) -> GoldenCase:
+    """One case of ``path`` (``number`` from 1), checked; raises ``GoldenError``."""
+    where = f"{path.name}: case {number}"
+    if not isinstance(raw, Mapping):
+        raise GoldenError(f"{where}: a case is a mapping")
+    unknown = set(raw) - _CASE_KEYS
+    if unknown:
+        hints = "".join(_did_you_mean(key, _CASE_KEYS) for key in sorted(map(str, unknown)))
+        raise GoldenError(f"{where}: unknown keys {sorted(map(str, unknown))}{hints}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise GoldenError(f"{where}: needs a name")
+    where = f"{path.name}: {name}"
+    if not isinstance(raw.get("input"), Mapping):
+        raise GoldenError(f"{where}: input must be a mapping (the request body)")
+    if not raw.get("expect"):
+        raise GoldenError(f"{where}: a case without expectations proves nothing")
+    _check_expect(where, raw["expect"])
+    note = raw.get("note")
+    return GoldenCase(
+        name=name,
+        file=str(path),
+        input=raw["input"],
+        expect=raw["expect"],
+        note=str(note) if note is not None else None,
+    )
+
+
+def _read(path: Path) -> list[Any]:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise GoldenError(f"{path.name}: not valid YAML: {exc}") from exc
     if not isinstance(doc, list):
         raise GoldenError(f"{path.name}: a golden file holds a list of cases")
-    cases: list[GoldenCase] = []
-    for number, raw in enumerate(doc, start=1):
-        where = f"{path.name}: case {number}"
-        if not isinstance(raw, Mapping):
-            raise GoldenError(f"{where}: a case is a mapping")
-        unknown = set(raw) - {"name", "note", "input", "expect"}
-        if unknown:
-            raise GoldenError(f"{where}: unknown keys {sorted(unknown)}")
-        name = raw.get("name")
-        if not isinstance(name, str) or not name:
-            raise GoldenError(f"{where}: needs a name")
-        where = f"{path.name}: {name}"
-        if not isinstance(raw.get("input"), Mapping):
-            raise GoldenError(f"{where}: input must be a mapping (the request body)")
-        if not raw.get("expect"):
-            raise GoldenError(f"{where}: a case without expectations proves nothing")
-        _check_expect(where, raw["expect"])
-        note = raw.get("note")
-        cases.append(
-            GoldenCase(
-                name=name,
-                file=str(path),
-                input=raw["input"],
-                expect=raw["expect"],
-                note=str(note) if note is not None else None,
-            )
-        )
-    return cases
+    return doc
+
+
+def _load_file(path: Path) -> list[GoldenCase]:
+    return [_case(path, number, raw) for number, raw in enumerate(_read(path), start=1)]
+
+
+def case_problems(path: Path) -> list[tuple[str, str | None, int | None, str]]:
+    """Every problem in the case files of ``path`` (a file or a directory), without stopping
+    at the first: ``(file, case name or None, case number or None, message)``. Empty when
+    ``load_cases`` would succeed."""
+    path = Path(path)
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    problems: list[tuple[str, str | None, int | None, str]] = []
+    seen: set[str] = set()
+    for file in files:
+        try:
+            raws = _read(file)
+        except GoldenError as exc:
+            problems.append((file.name, None, None, str(exc).removeprefix(f"{file.name}: ")))
+            continue
+        for number, raw in enumerate(raws, start=1):
+            name = raw.get("name") if isinstance(raw, Mapping) else None
+            label = name if isinstance(name, str) and name else None
+            try:
+                case = _case(file, number, raw)
+            except GoldenError as exc:
+                message = str(exc).removeprefix(f"{file.name}: case {number}: ")
+                message = message.removeprefix(f"{file.name}: {label}: ")
+                problems.append((file.name, label, number, message))
+                continue
+            if case.id in seen:
+                problems.append((file.name, label, number, f"duplicate case {case.id!r}"))
+            seen.add(case.id)
+    return problems
 
 
 def load_cases(path: Path) -> list[GoldenCase]:

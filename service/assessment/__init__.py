@@ -29,8 +29,8 @@ from service.assessment.sections import (
     urgency_of,
     warnings_of,
 )
-from service.engine import Evaluator, RuleError, Ruleset, TableResult, load_ruleset
-from service.facts import FACTS, to_facts
+from service.engine import Evaluator, RuleError, Ruleset, TableResult
+from service.facts import to_facts
 
 __all__ = ["URGENCY_LEVELS", "Assessor", "assemble", "load_assessor"]
 
@@ -122,7 +122,15 @@ class Assessor:
 def load_assessor(rules_dir: Path) -> Assessor:
     """Load, check and compile the rules in ``rules_dir`` and prepare an ``Assessor``.
 
+    The rules go through ``service.rules_check.load_checked``, the same check as
+    ``popcheck rules check``.
+
     Raises:
         service.engine.RuleError: the ruleset is broken (one line per finding).
     """
-    return Assessor(load_ruleset(Path(rules_dir), FACTS))
+    from service.rules_check import load_checked
+
+    ruleset, findings = load_checked(Path(rules_dir))
+    if ruleset is None:
+        raise RuleError(findings)
+    return Assessor(ruleset)

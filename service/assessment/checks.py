@@ -7,7 +7,8 @@ when the rules are loaded, and the service refuses to start.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import difflib
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 from service.assessment.prepared import DOSED, RANK, RECOMMENDATION_TYPES, URGENCY_LEVELS
@@ -45,7 +46,66 @@ _CATALOGUED: Final = (
     ("warnings", "code", "warnings"),
 )
 
+# The keys each kind of catalog entry may hold: any other key would be silently ignored.
+_ENTRY_KEYS: Final[Mapping[str, frozenset[str]]] = {
+    "urgency": frozenset({"label", "seek_care"}),
+    "red_flags": frozenset({"label", "explanation", "explanation_weak"}),
+    "causes": frozenset({"label", "explanation", "explains"}),
+    "recommendations": frozenset({"type", "label", "instructions", "dose"}),
+    "warnings": frozenset({"message"}),
+}
+_GENERAL_KEYS: Final = frozenset({"disclaimer", "cause_beside_red_flag", "while_questions_open"})
+_PLACEHOLDER_HELP: Final = (
+    "write {name} only around the name of an answer the rule tests, e.g. {pain.level}; "
+    "to show a brace itself, double it: {{ or }}"
+)
+
 Need = Callable[..., None]
+
+
+def did_you_mean(name: object, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` when ``name`` is close to one of ``known``, else ``""``."""
+    close = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _fields(text: object) -> tuple[str, ...] | str:
+    """The names a catalog text quotes, or why it cannot be read."""
+    try:
+        return Text.parse(str(text), {}).fields
+    except ValueError as exc:
+        return f"{exc}: {_PLACEHOLDER_HELP}"
+
+
+def _keys(section: str, entry_id: str, entry: Any, need: Need) -> None:
+    """An entry of ``section`` holds only the keys the answer reads."""
+    if not isinstance(entry, Mapping):
+        return
+    known = _ENTRY_KEYS[section]
+    for key in sorted(set(map(str, entry)) - known):
+        hint = did_you_mean(key, known) or f" (known: {', '.join(sorted(known))})"
+        need(f"{section} {entry_id!r}: unknown key {key!r}{hint}")
+
+
+def _texts(catalog: Mapping[str, Any], need: Need) -> None:
+    """Every reason and warning text can be read, and quotes only facts that exist."""
+    texts = [(f"reason {key!r}", text) for key, text in catalog["reasons"].items()]
+    texts += [
+        (f"warning {code!r}", entry.get("message", ""))
+        for code, entry in catalog["warnings"].items()
+        if isinstance(entry, Mapping)
+    ]
+    for key, text in catalog["reasons"].items():
+        if not isinstance(text, str):
+            need(f"reason {key!r} must be a text")
+    for what, text in texts:
+        fields = _fields(text)
+        if isinstance(fields, str):
+            need(f"{what}: {fields}")
+            continue
+        for name in fields:
+            if name not in FACTS and "." not in name:
+                need(f"{what} quotes {{{name}}}, which is not an input{did_you_mean(name, FACTS)}")
 
 
 def _structure(ruleset: Ruleset, need: Need) -> None:
@@ -77,17 +137,26 @@ def _structure(ruleset: Ruleset, need: Need) -> None:
         need("catalog needs general.cause_beside_red_flag")
 
 
-def _entries(catalog: Mapping[str, Any], need: Need) -> None:
-    """Each catalog entry has what the answer shows of it."""
-    for level in URGENCY_LEVELS:
-        entry = catalog["urgency"].get(level)
-        if not isinstance(entry, Mapping) or not entry.get("label") or not entry.get("seek_care"):
-            need(f"urgency {level!r} needs a label and seek_care")
+def _shapes(catalog: Mapping[str, Any], need: Need) -> None:
+    """Each entry is a mapping of the keys the answer reads, and no other."""
+    for section, known in _ENTRY_KEYS.items():
+        for entry_id, entry in catalog[section].items():
+            if not isinstance(entry, Mapping):
+                keys = ", ".join(sorted(known))
+                need(f"{section} {entry_id!r} must be a mapping ({keys}), not a plain text")
+            _keys(section, str(entry_id), entry, need)
+    for key in sorted(set(map(str, catalog["general"])) - _GENERAL_KEYS):
+        need(f"general: unknown key {key!r}{did_you_mean(key, _GENERAL_KEYS)}")
+
+
+def _recommendations(catalog: Mapping[str, Any], need: Need) -> None:
     for rec_id, entry in catalog["recommendations"].items():
         if rec_id in RECOMMENDATION_TYPES:
             # A contraindication blocks by id or by type: one name cannot be both.
             need(f"recommendation {rec_id!r} has the name of a type")
-        if not isinstance(entry, Mapping) or entry.get("type") not in RECOMMENDATION_TYPES:
+        if not isinstance(entry, Mapping):
+            continue  # reported by _shapes
+        if entry.get("type") not in RECOMMENDATION_TYPES:
             need(f"recommendation {rec_id!r} needs a type: " + ", ".join(RECOMMENDATION_TYPES))
         elif not entry.get("label") or not entry.get("instructions"):
             need(f"recommendation {rec_id!r} needs a label and instructions")
@@ -95,9 +164,24 @@ def _entries(catalog: Mapping[str, Any], need: Need) -> None:
             need(f"{entry['type']} {rec_id!r} needs a dose")
         elif "dose" in entry:
             _dose(rec_id, entry["type"], entry["dose"], need)
+
+
+def _entries(catalog: Mapping[str, Any], need: Need) -> None:
+    """Each catalog entry has what the answer shows of it."""
+    _shapes(catalog, need)
+    _texts(catalog, need)
+    for level in URGENCY_LEVELS:
+        entry = catalog["urgency"].get(level)
+        if entry is not None and not isinstance(entry, Mapping):
+            continue  # reported by _shapes
+        if not isinstance(entry, Mapping) or not entry.get("label") or not entry.get("seek_care"):
+            need(f"urgency {level!r} needs a label and seek_care")
+    _recommendations(catalog, need)
     for section in ("red_flags", "causes"):
         for item_id, entry in catalog[section].items():
-            if not isinstance(entry, Mapping) or not entry.get("label"):
+            if not isinstance(entry, Mapping):
+                continue
+            if not entry.get("label"):
                 need(f"{section} {item_id!r} needs a label")
             elif not entry.get("explanation"):
                 need(f"{section} {item_id!r} needs an explanation")
@@ -106,7 +190,7 @@ def _entries(catalog: Mapping[str, Any], need: Need) -> None:
         if not isinstance(explains, list) or not set(explains) <= set(catalog["red_flags"]):
             need(f"causes {item_id!r}: explains must list red flag ids")
     for code, entry in catalog["warnings"].items():
-        if not isinstance(entry, Mapping) or not entry.get("message"):
+        if isinstance(entry, Mapping) and not entry.get("message"):
             need(f"warning {code!r} needs a message")
     _questions(catalog["questions"], need)
     _while_questions_open(catalog, need)
@@ -181,7 +265,7 @@ def _while_questions_open(catalog: Mapping[str, Any], need: Need) -> None:
             text = catalog["reasons"].get(reason)
             if not isinstance(text, str):
                 need(f"general.while_questions_open names {reason!r}, which is not a reason")
-            elif Text.parse(text, {}).fields:
+            elif _fields(text):
                 need(f"general.while_questions_open: reason {reason!r} must quote no answer")
 
 
@@ -198,13 +282,21 @@ def _rules(ruleset: Ruleset) -> list[Finding]:
             if "reason" in rule.outputs:
                 text = catalog["reasons"].get(rule.outputs["reason"], "")
             elif "code" in rule.outputs:
-                text = catalog["warnings"].get(rule.outputs["code"], {}).get("message", "")
+                entry = catalog["warnings"].get(rule.outputs["code"])
+                text = entry.get("message", "") if isinstance(entry, Mapping) else ""
             else:
                 continue
+            fields = _fields(text)
+            if isinstance(fields, str):
+                continue  # the text cannot be read: reported once, for the catalog
             # A text may quote only answers its rule tested: those are answered when it shows.
-            for quoted in Text.parse(str(text), {}).fields:
+            for quoted in fields:
                 if quoted not in rule.tests:
-                    message = f"text quotes {quoted!r}, which this rule does not test"
+                    hint = did_you_mean(quoted, rule.tests)
+                    message = (
+                        f"text quotes {quoted!r}, which this rule does not test{hint}; "
+                        "quote only answers the rule tests (they are answered when it shows)"
+                    )
                     findings.append(Finding(table.file, rule.id, message))
     for name, output, section in _CATALOGUED:
         findings += _uncatalogued(tables[name], output, catalog[section])

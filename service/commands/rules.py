@@ -8,6 +8,8 @@
   assessment-level golden cases, then reports **rule coverage**: rules that nothing fired.
 - ``export --format jdm [DIR] [-o FILE]`` writes a GoRules JDM decision graph to open and
   simulate in GoRules' editor.
+- ``inputs [DIR] [--json]`` lists every input a table may test: request fields, derived
+  facts and chained ``<table>.<output>``, with type, values or range, and question text.
 - ``schema`` prints the JSON Schemas of the files, for editors.
 
 ``DIR`` defaults to the rules shipped in the package.
@@ -26,20 +28,11 @@ from typing import Any
 import yaml
 
 from service.config import DEFAULT_RULES_DIR
-from service.engine import (
-    EngineError,
-    FactSpec,
-    Finding,
-    RuleError,
-    Ruleset,
-    check_ruleset,
-    evaluate,
-    load_ruleset,
-    plain_value,
-)
+from service.engine import EngineError, FactSpec, Finding, Ruleset, evaluate, plain_value
 from service.engine.jdm import export_jdm
 from service.engine.loader import validate
 from service.engine.schema import SCENARIO_SCHEMA, SCHEMAS
+from service.rules_check import load_checked
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -63,6 +56,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "inputs, literals, overlaps, shadowed rules, gaps, cycles, catalog texts.",
     )
     _dir_argument(check)
+    check.add_argument(
+        "--cases",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="golden case file or directory to check too (default: tests/golden for the "
+        "shipped rules)",
+    )
     check.set_defaults(func=run_check)
 
     test = actions.add_parser(
@@ -93,6 +94,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     export.set_defaults(func=run_export)
 
+    inputs = actions.add_parser(
+        "inputs",
+        help="list every input a table may test, with its type and values",
+        description="Every request field, derived fact and <table>.<output> a table may "
+        "test: its type, allowed values or range, and the question the person is asked.",
+    )
+    _dir_argument(inputs)
+    inputs.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    inputs.set_defaults(func=run_inputs)
+
     schema = actions.add_parser(
         "schema",
         help="print the JSON Schemas of the rules files",
@@ -112,36 +123,32 @@ def _dir_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _facts() -> Mapping[str, FactSpec]:
-    # Imported here so the engine commands do not load the domain until they run.
-    from service.facts import FACTS
+def _facts() -> Mapping[str, FactSpec] | None:
+    """``None``: the service's own facts, and every check the service runs. Tests of the
+    engine alone replace this with the facts of their fixture rulesets."""
+    return None
 
-    return FACTS
+
+def _default_cases(directory: Path) -> Path | None:
+    """The golden cases that go with ``directory``: ``tests/golden`` for the shipped rules."""
+    if Path(directory).resolve() == DEFAULT_RULES_DIR.resolve() and DEFAULT_CASES.is_dir():
+        return DEFAULT_CASES
+    return None
 
 
-def _hazard_findings(ruleset: Ruleset, directory: Path) -> list[Finding]:
-    """The hazard log beside the rules, when there is one: a hazard with no control, or a
-    control naming a rule or an invariant that does not exist. (A ruleset for the engine
-    alone, such as a test fixture, keeps no log.)"""
-    from service.hazards import HAZARDS_FILE, hazard_findings, load_hazards
-
-    if not (directory / HAZARDS_FILE).is_file():
-        return []
-    hazards, shape = load_hazards(directory)
-    rule_ids = (rule.id for table in ruleset.tables for rule in table.rules)
-    return shape + hazard_findings(hazards, rule_ids)
+def _print_findings(findings: Sequence[Finding], directory: Path) -> None:
+    for finding in findings:
+        print(finding)
+    print(f"{len(findings)} finding(s) in {directory}", file=sys.stderr)
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Print every finding; exit 1 if there is any."""
-    findings = check_ruleset(args.directory, _facts())
-    ruleset = None if findings else load_ruleset(args.directory, _facts())
-    if ruleset is not None:
-        findings = _hazard_findings(ruleset, Path(args.directory))
+    """Print every finding; exit 1 if there is any. The same check as the service's at
+    start-up (``service.rules_check``), plus the golden cases' files."""
+    cases = getattr(args, "cases", None) or _default_cases(args.directory)
+    ruleset, findings = load_checked(args.directory, facts=_facts(), cases=cases)
     if findings or ruleset is None:
-        for finding in findings:
-            print(finding)
-        print(f"{len(findings)} finding(s) in {args.directory}", file=sys.stderr)
+        _print_findings(findings, args.directory)
         return EXIT_FAILED
     rules = sum(len(t.rules) for t in ruleset.tables)
     print(
@@ -151,14 +158,12 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _load(directory: Path) -> Ruleset | None:
-    try:
-        return load_ruleset(directory, _facts())
-    except RuleError as exc:
-        for finding in exc.findings:
-            print(finding)
-        print(f"the ruleset in {directory} cannot be loaded", file=sys.stderr)
-        return None
+def _load(directory: Path, cases: Path | None = None) -> Ruleset | None:
+    ruleset, findings = load_checked(directory, facts=_facts(), cases=cases)
+    if ruleset is None:
+        _print_findings(findings, directory)
+        print(f"the ruleset in {directory} cannot be used until these are fixed", file=sys.stderr)
+    return ruleset
 
 
 @dataclass
@@ -212,20 +217,18 @@ def _run_scenario(ruleset: Ruleset, scenario: Mapping[str, Any], fired: set[str]
     return problems
 
 
-def run_golden(directory: Path, cases_path: Path, report: _Report) -> None:
-    """Run the assessment-level golden cases in ``cases_path`` against ``directory``."""
-    try:
-        from service.assessment import load_assessor
-        from service.golden import GoldenError, load_cases, run_case
-    except ImportError as exc:  # an engine-only checkout: scenarios still run
-        print(f"golden cases skipped: {exc}", file=sys.stderr)
-        return
+def run_golden(ruleset: Ruleset, cases_path: Path, report: _Report) -> None:
+    """Run the assessment-level golden cases in ``cases_path`` against ``ruleset`` (checked,
+    cases included, by ``load_checked``)."""
+    from service.assessment import Assessor
+    from service.golden import GoldenError, load_cases, run_case
+
     try:
         cases = load_cases(cases_path)
-    except GoldenError as exc:
+        assessor = Assessor(ruleset)
+    except (GoldenError, EngineError) as exc:
         report.failures.append(f"golden cases: {exc}")
         return
-    assessor = load_assessor(directory)
     for case in cases:
         report.cases += 1
         result = run_case(assessor, case)
@@ -235,16 +238,14 @@ def run_golden(directory: Path, cases_path: Path, report: _Report) -> None:
 
 def run_test(args: argparse.Namespace) -> int:
     """Run scenarios and golden cases; print failures and rule coverage."""
-    ruleset = _load(args.directory)
+    cases = args.cases if args.cases is not None else _default_cases(args.directory)
+    ruleset = _load(args.directory, cases)
     if ruleset is None:
         return EXIT_FAILED
     report = _Report()
     run_scenarios(ruleset, args.directory, report)
-    cases = args.cases
-    if cases is None and Path(args.directory).resolve() == DEFAULT_RULES_DIR.resolve():
-        cases = DEFAULT_CASES if DEFAULT_CASES.is_dir() else None
     if cases is not None:
-        run_golden(args.directory, cases, report)
+        run_golden(ruleset, cases, report)
 
     for failure in report.failures:
         print(f"FAIL {failure}")
@@ -272,6 +273,39 @@ def run_export(args: argparse.Namespace) -> int:
     else:
         args.output.write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _allowed(entry: Mapping[str, Any]) -> str:
+    if "values" in entry:
+        return ", ".join(map(str, entry["values"]))
+    if "range" in entry:
+        low, high = (str(int(x)) if float(x).is_integer() else str(x) for x in entry["range"])
+        return f"{low} to {high}"
+    return "true, false" if entry["type"] == "bool" else ""
+
+
+def run_inputs(args: argparse.Namespace) -> int:
+    """Print every input a table may test (``--json``: as JSON)."""
+    from service.rules_check import inputs_reference
+
+    found = inputs_reference(args.directory)
+    if args.json:
+        print(json.dumps(found, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    width = max(len(str(entry["name"])) for entry in found)
+    for entry in found:
+        print(
+            f"{str(entry['name']).ljust(width)}  {str(entry['type']).ljust(9)}  {_allowed(entry)}"
+        )
+        made_of = entry.get("from")
+        if entry.get("question"):
+            print(f"    asks: {entry['question']}")
+        elif isinstance(made_of, list):
+            print(f"    derived from: {', '.join(made_of)}")
+        elif made_of:
+            print(f"    output of {str(made_of).removeprefix('table ')}")
+    print(f"{len(found)} inputs", file=sys.stderr)
     return EXIT_OK
 
 

@@ -25,7 +25,7 @@ from service.engine.model import (
     Ruleset,
     TableResult,
 )
-from service.engine.ruleset import check_ruleset, load_ruleset
+from service.engine.ruleset import build_ruleset, check_ruleset, load_ruleset
 
 __all__ = [
     "Aggregation",
@@ -47,6 +47,7 @@ __all__ = [
     "RuleError",
     "Ruleset",
     "TableResult",
+    "build_ruleset",
     "check_ruleset",
     "evaluate",
     "plain_value",

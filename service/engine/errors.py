@@ -20,17 +20,20 @@ from dataclasses import dataclass
 class Finding:
     """One problem found in a rules directory.
 
-    ``str(finding)`` is the ``file: rule id: message`` line that ``popcheck rules check``
-    prints; ``rule_id`` is ``None`` when the problem is not about one rule (it then reads
-    ``file: -: message``).
+    ``str(finding)`` is the ``file:line: rule id: message`` line that ``popcheck rules check``
+    prints (``file: rule id: message`` when the line is not known); ``rule_id`` is ``None``
+    when the problem is not about one rule (it then reads ``file:line: -: message``).
+    ``line`` counts from 1.
     """
 
     file: str
     rule_id: str | None
     message: str
+    line: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.rule_id or '-'}: {self.message}"
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.rule_id or '-'}: {self.message}"
 
 
 class EngineError(Exception):

@@ -6,9 +6,10 @@ Nothing here raises for bad data: each problem becomes a ``Finding`` naming the 
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -17,6 +18,7 @@ import yaml
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from service.engine.errors import Finding
+from service.engine.lines import BOOL_WORDS, Lines, plain_yaml_error, read_lines
 from service.engine.model import (
     Aggregation,
     AnyTest,
@@ -35,21 +37,40 @@ from service.engine.unary import UnaryTestError, compile_test
 
 
 def read_yaml(directory: Path, rel: str) -> tuple[Any, bytes, list[Finding]]:
-    """Read ``directory/rel``: (document, raw bytes, findings). YAML errors name the file."""
+    """Read ``directory/rel``: (document, raw bytes, findings). YAML errors name the file
+    and the line, in plain words."""
+    doc, raw, findings, _lines = read_yaml_lines(directory, rel)
+    return doc, raw, findings
+
+
+def read_yaml_lines(directory: Path, rel: str) -> tuple[Any, bytes, list[Finding], Lines]:
+    """``read_yaml``, with the file's ``Lines``; a key written twice is a finding."""
     try:
         raw = (directory / rel).read_bytes()
     except OSError as exc:
-        return None, b"", [Finding(rel, None, f"cannot read file: {exc.strerror or exc}")]
+        problem = f"cannot read file: {exc.strerror or exc}"
+        return None, b"", [Finding(rel, None, problem)], Lines()
     try:
-        return yaml.safe_load(raw), raw, []
+        doc, lines = read_lines(raw)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return None, raw, [Finding(rel, None, f"YAML syntax error{where}: {problem}")]
+        line, problem = plain_yaml_error(exc)
+        return None, raw, [Finding(rel, None, problem, line)], Lines()
+    findings = [
+        Finding(
+            rel,
+            lines.id_at(path) if path[:1] == ("rules",) else None,
+            f"key {path[-1]!r} is written twice (first on line {first}); "
+            "YAML would keep only the second: remove one",
+            second,
+        )
+        for path, first, second in lines.duplicates
+    ]
+    return doc, raw, findings, lines
 
 
-def validate(doc: Any, schema: Mapping[str, Any], rel: str) -> list[Finding]:
+def validate(
+    doc: Any, schema: Mapping[str, Any], rel: str, lines: Lines | None = None
+) -> list[Finding]:
     """Validate ``doc`` against a JSON Schema; one Finding per error, with its location."""
     validator = Draft202012Validator(schema)
     findings = []
@@ -62,8 +83,22 @@ def validate(doc: Any, schema: Mapping[str, Any], rel: str) -> list[Finding]:
                 rule_id = rule["id"]
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
         message = f"{where or 'document'}: {error.message}"
-        findings.append(Finding(rel, rule_id, f"schema: {message}"))
+        if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+            message += _key_hint(error.instance, error.schema)
+        line = None if lines is None else lines.of(*path)
+        findings.append(Finding(rel, rule_id, f"schema: {message}", line))
     return findings
+
+
+def did_you_mean(name: object, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` when ``name`` is close to one of ``known``, else ``""``."""
+    close = difflib.get_close_matches(str(name), sorted(map(str, known)), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _key_hint(instance: Mapping[str, Any], schema: Mapping[str, Any]) -> str:
+    known = schema.get("properties", {})
+    return "".join(did_you_mean(key, known) for key in instance if key not in known)
 
 
 def chained_spec(table: Mapping[str, Any], output: Mapping[str, Any]) -> FactSpec | str:
@@ -116,6 +151,10 @@ def _output_fits(value: Any, spec: OutputDef) -> bool:
 class _Ctx:
     rel: str
     findings: list[Finding]
+    #: Every fact a table may read (for "did you mean").
+    facts: Mapping[str, FactSpec] = field(default_factory=dict)
+    #: Per rule index, the cells YAML read from a bare yes/no/on/off: (when|then, name) -> word.
+    words: Mapping[int, Mapping[tuple[str, str], str]] = field(default_factory=dict)
 
     def add(self, rule_id: str | None, message: str) -> None:
         self.findings.append(Finding(self.rel, rule_id, message))
@@ -133,7 +172,8 @@ def _inputs(doc: Mapping[str, Any], facts: Mapping[str, FactSpec], ctx: _Ctx) ->
         kind = FactType(raw["type"])
         fact = facts.get(name)
         if fact is None:
-            ctx.add(None, f"unknown input {name!r}: not a fact and not <table>.<output>")
+            hint = did_you_mean(name, facts)
+            ctx.add(None, f"unknown input {name!r}: not a fact and not <table>.<output>{hint}")
             continue
         if fact.type is not kind:
             ctx.add(None, f"input {name!r} is declared {kind} but the fact is {fact.type}")
@@ -248,9 +288,15 @@ def compile_table(
     facts: Mapping[str, FactSpec],
     constants: Mapping[str, int | float],
     catalog: Mapping[str, Any] | None,
+    lines: Lines | None = None,
 ) -> tuple[CompiledTable | None, list[Finding]]:
-    """Compile one schema-valid table document; ``None`` when it has findings."""
-    ctx = _Ctx(rel, [])
+    """Compile one schema-valid table document; ``None`` when it has findings. ``lines``
+    (from ``read_yaml_lines``) lets bare YAML booleans in rule cells be refused."""
+    words: dict[int, dict[tuple[str, str], str]] = {}
+    for path, word in (lines.bool_words if lines is not None else {}).items():
+        if len(path) == 4 and path[0] == "rules" and isinstance(path[1], int):
+            words.setdefault(path[1], {})[(str(path[2]), str(path[3]))] = word
+    ctx = _Ctx(rel, [], facts, words)
     policy = HitPolicy(doc["hit_policy"])
     aggregation = Aggregation(doc["aggregation"]) if doc.get("aggregation") else None
     inputs = _inputs(doc, facts, ctx)
@@ -261,8 +307,17 @@ def compile_table(
     out_by_name = {spec.name: spec for spec in outputs}
     rules: list[CompiledRule] = []
     ids: set[str] = set()
-    for raw in doc["rules"]:
-        rule = _compile_rule(raw, declared_inputs, by_name, out_by_name, constants, catalog, ctx)
+    for index, raw in enumerate(doc["rules"]):
+        rule = _compile_rule(
+            raw,
+            declared_inputs,
+            by_name,
+            out_by_name,
+            constants,
+            catalog,
+            ctx,
+            ctx.words.get(index, {}),
+        )
         if raw["id"] in ids:
             ctx.add(raw["id"], "duplicate rule id")
         ids.add(raw["id"])
@@ -284,37 +339,49 @@ def compile_table(
     return table, []
 
 
-def _compile_rule(
+def _bare_word(word: str, kind: FactType) -> str:
+    """Why a bare ``yes`` (``no``, ``on``, ``off``) in a cell is refused, and what to write."""
+    said = (
+        f"YAML reads a bare {word} as {'true' if word.lower() in ('yes', 'y', 'on') else 'false'}"
+    )
+    if kind is FactType.BOOL:
+        return f"{said}; write true for yes or false for no"
+    if kind in (FactType.ENUM, FactType.ENUM_LIST):
+        return f"""{said}; for the value {word}, write '"{word}"' (quotes inside quotes)"""
+    return f"{said}; a {kind} input is tested with numbers"
+
+
+def _yes_no_hint(cell: Any, kind: FactType) -> str | None:
+    """For a yes/no input tested with a word (``"yes"``, ``'"no"'``), the test to write."""
+    word = str(cell).strip().strip("\"'").lower()
+    if kind is FactType.BOOL and word in BOOL_WORDS:
+        value = "true" if word in ("yes", "y", "on") else "false"
+        return f"{cell!r} is not a test of a yes/no input: write {value}"
+    return None
+
+
+def _then(
     raw: Mapping[str, Any],
-    declared_inputs: set[str],
-    inputs: Mapping[str, InputDef],
     outputs: Mapping[str, OutputDef],
-    constants: Mapping[str, int | float],
     catalog: Mapping[str, Any] | None,
     ctx: _Ctx,
-) -> CompiledRule | None:
+    words: Mapping[tuple[str, str], str],
+) -> dict[str, Any]:
+    """The values a rule gives its outputs (defaults filled in); problems go to ``ctx``."""
     rule_id: str = raw["id"]
-    before = len(ctx.findings)
-    tests: dict[str, UnaryTest] = {}
-    for name, cell in (raw.get("when") or {}).items():
-        if name not in declared_inputs:
-            ctx.add(rule_id, f"tests {name!r}, which is not an input of this table")
-            continue
-        spec = inputs.get(name)
-        if spec is None:
-            continue  # the input itself is broken and already reported
-        try:
-            test = compile_test(cell, spec, constants)
-        except UnaryTestError as exc:
-            ctx.add(rule_id, f"input {name!r}: {exc}")
-            continue
-        if not isinstance(test.node, AnyTest):
-            tests[name] = test
     values: dict[str, Any] = {}
     then = raw["then"]
     for name in then:
         if name not in outputs:
-            ctx.add(rule_id, f"sets {name!r}, which is not an output of this table")
+            hint = did_you_mean(name, outputs)
+            ctx.add(rule_id, f"sets {name!r}, which is not an output of this table{hint}")
+        elif ("then", name) in words:
+            word = words["then", name]
+            ctx.add(
+                rule_id,
+                f"output {name!r}: YAML reads a bare {word} as {str(then[name]).lower()}; "
+                f'for the word, put it in quotes: "{word}"; for true or false, write true or false',
+            )
     for name, out_spec in outputs.items():
         if name not in then:
             if not out_spec.has_default:
@@ -333,8 +400,49 @@ def _compile_rule(
         ):
             section = catalog.get(out_spec.catalog)
             if isinstance(section, Mapping) and value not in section:
-                ctx.add(rule_id, f"output {name!r}: {value!r} has no text in {out_spec.catalog!r}")
+                hint = did_you_mean(value, section)
+                message = f"output {name!r}: {value!r} has no text in {out_spec.catalog!r}{hint}"
+                ctx.add(rule_id, message)
         values[name] = value
+    return values
+
+
+def _compile_rule(
+    raw: Mapping[str, Any],
+    declared_inputs: set[str],
+    inputs: Mapping[str, InputDef],
+    outputs: Mapping[str, OutputDef],
+    constants: Mapping[str, int | float],
+    catalog: Mapping[str, Any] | None,
+    ctx: _Ctx,
+    words: Mapping[tuple[str, str], str],
+) -> CompiledRule | None:
+    rule_id: str = raw["id"]
+    before = len(ctx.findings)
+    tests: dict[str, UnaryTest] = {}
+    for name, cell in (raw.get("when") or {}).items():
+        if name not in declared_inputs:
+            hint = did_you_mean(name, declared_inputs) or did_you_mean(name, ctx.facts)
+            ctx.add(
+                rule_id,
+                f"tests {name!r}, which is not an input of this table{hint}; "
+                "a rule may test only the inputs listed under the table's inputs",
+            )
+            continue
+        spec = inputs.get(name)
+        if spec is None:
+            continue  # the input itself is broken and already reported
+        if ("when", name) in words:
+            ctx.add(rule_id, f"input {name!r}: {_bare_word(words['when', name], spec.type)}")
+            continue
+        try:
+            test = compile_test(cell, spec, constants)
+        except UnaryTestError as exc:
+            ctx.add(rule_id, f"input {name!r}: {_yes_no_hint(cell, spec.type) or exc}")
+            continue
+        if not isinstance(test.node, AnyTest):
+            tests[name] = test
+    values = _then(raw, outputs, catalog, ctx, words)
     if len(ctx.findings) > before:
         return None
     order = [name for name in inputs if name in tests]

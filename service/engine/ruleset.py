@@ -7,6 +7,7 @@ raises ``RuleError`` when there is any finding, otherwise returns the compiled `
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -14,7 +15,8 @@ from typing import Any
 
 from service.engine.analysis import analyse_table
 from service.engine.errors import Finding, RuleError
-from service.engine.loader import chained_spec, compile_table, read_yaml, validate
+from service.engine.lines import Lines, locate
+from service.engine.loader import chained_spec, compile_table, read_yaml_lines, validate
 from service.engine.model import CompiledTable, FactSpec, Ruleset
 from service.engine.schema import CATALOG_SCHEMA, RULESET_SCHEMA, TABLE_SCHEMA
 
@@ -74,19 +76,29 @@ def _find_cycle(names: list[str], deps: Mapping[str, set[str]]) -> list[str]:
 
 
 def _read_tables(
-    directory: Path, rels: list[str], parts: list[tuple[str, bytes]], findings: list[Finding]
-) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, str]]:
-    """The schema-valid table documents, each with its file, and the file of each table
-    name; appends each file's bytes to ``parts`` and every problem to ``findings``."""
+    directory: Path,
+    rels: list[str],
+    parts: list[tuple[str, bytes]],
+    findings: list[Finding],
+    lines: dict[str, Lines],
+) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, str], set[str]]:
+    """The schema-valid table documents, each with its file, the file of each table name,
+    and the names of the tables that did not load (by file name and ``table:``); appends
+    each file's bytes to ``parts``, its lines to ``lines`` and every problem to
+    ``findings``."""
     table_docs: list[tuple[str, dict[str, Any]]] = []
     file_of: dict[str, str] = {}
+    broken: set[str] = set()
     for rel in rels:
-        table_doc, table_raw, problems = read_yaml(directory, rel)
+        table_doc, table_raw, problems, lines[rel] = read_yaml_lines(directory, rel)
         parts.append((rel, table_raw))
         if not problems:
-            problems = validate(table_doc, TABLE_SCHEMA, rel)
+            problems = validate(table_doc, TABLE_SCHEMA, rel, lines[rel])
         if problems:
             findings += problems
+            broken.add(Path(rel).stem)
+            if isinstance(table_doc, Mapping):
+                broken.add(str(table_doc.get("table")))
             continue
         name = table_doc["table"]
         if name in file_of:
@@ -97,7 +109,7 @@ def _read_tables(
         file_of[name] = rel
         table_doc.setdefault("rules", [])
         table_docs.append((rel, table_doc))
-    return table_docs, file_of
+    return table_docs, file_of, broken
 
 
 def _chained_facts(
@@ -123,25 +135,49 @@ def _chained_facts(
     return known, unreadable
 
 
+def build_ruleset(
+    directory: Path, facts: Mapping[str, FactSpec]
+) -> tuple[Ruleset | None, list[Finding]]:
+    """The compiled ruleset and no findings, or ``None`` and every finding. Never raises for
+    bad data: ``check_ruleset`` and ``load_ruleset`` are the two halves of this."""
+    return _build(Path(directory), facts)
+
+
 def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | None, list[Finding]]:
+    lines: dict[str, Lines] = {}
+    ruleset, findings = _compile(directory, facts, lines)
+    if findings:
+        return None, locate(findings, directory, lines)
+    return ruleset, []
+
+
+def _knock_on(finding: Finding, broken: set[str]) -> bool:
+    """A finding that only repeats that a table which did not load is missing."""
+    match = re.match(r"unknown input '([a-z0-9_]+)\.", finding.message)
+    return match is not None and match.group(1) in broken
+
+
+def _compile(
+    directory: Path, facts: Mapping[str, FactSpec], lines: dict[str, Lines]
+) -> tuple[Ruleset | None, list[Finding]]:
     findings: list[Finding] = []
-    doc, raw, problems = read_yaml(directory, RULESET_FILE)
+    doc, raw, problems, lines[RULESET_FILE] = read_yaml_lines(directory, RULESET_FILE)
     findings += problems
     if problems:
         return None, findings
-    problems = validate(doc, RULESET_SCHEMA, RULESET_FILE)
+    problems = validate(doc, RULESET_SCHEMA, RULESET_FILE, lines[RULESET_FILE])
     if problems:
         return None, findings + problems
     parts: list[tuple[str, bytes]] = [(RULESET_FILE, raw)]
     constants: dict[str, int | float] = dict(doc.get("constants") or {})
 
-    table_docs, file_of = _read_tables(directory, doc["tables"], parts, findings)
+    table_docs, file_of, broken = _read_tables(directory, doc["tables"], parts, findings, lines)
 
     catalog_rel = doc["catalog"]
-    catalog_doc, catalog_raw, problems = read_yaml(directory, catalog_rel)
+    catalog_doc, catalog_raw, problems, lines[catalog_rel] = read_yaml_lines(directory, catalog_rel)
     parts.append((catalog_rel, catalog_raw))
     if not problems:
-        problems = validate(catalog_doc, CATALOG_SCHEMA, catalog_rel)
+        problems = validate(catalog_doc, CATALOG_SCHEMA, catalog_rel, lines[catalog_rel])
     findings += problems
     catalog: Mapping[str, Any] | None = None if problems else catalog_doc
 
@@ -160,8 +196,8 @@ def _build(directory: Path, facts: Mapping[str, FactSpec]) -> tuple[Ruleset | No
                 message = f"duplicate rule id (also in {seen_ids[rule_id]})"
                 findings.append(Finding(rel, rule_id, message))
             seen_ids.setdefault(rule_id, rel)
-        table, problems = compile_table(rel, table_doc, known, constants, catalog)
-        findings += problems
+        table, problems = compile_table(rel, table_doc, known, constants, catalog, lines[rel])
+        findings += [p for p in problems if not _knock_on(p, broken)]
         if table is not None:
             tables.append(table)
 

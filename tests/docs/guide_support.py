@@ -148,3 +148,44 @@ def unmatched_lines(shown: tuple[str, ...], printed: str) -> list[str]:
         else:
             missing.append(line)
     return missing
+
+
+def rewind_edit(root: Path, edit: Edit) -> bool:
+    """Undo ``edit`` under ``root`` when it was already made (its result is in the file and
+    its starting text is not): an author who followed the guide on the real rules keeps a
+    guide that still applies. True when something was undone."""
+    target = root / edit.path
+    if not target.exists() or edit.new == edit.old:
+        return False
+    text = target.read_text(encoding="utf-8")
+    if edit.old.strip():
+        # Made: its result is there once, and its starting text nowhere else (an edit that
+        # only adds lines keeps its context inside its result).
+        if text.count(edit.new) != 1 or text.replace(edit.new, "").count(edit.old) != 0:
+            return False
+        text = text.replace(edit.new, edit.old, 1)
+    elif text.endswith(edit.new):
+        text = text[: len(text) - len(edit.new)]
+    else:
+        return False
+    target.write_text(text, encoding="utf-8")
+    return True
+
+
+_VERSION = re.compile(r"^version: *(\S+) *$", re.MULTILINE)
+
+
+def starting_version(edits: list[Edit], ruleset_path: str) -> str | None:
+    """The version the guide's version bump starts from (its ``-version:`` line)."""
+    for edit in edits:
+        if edit.path == ruleset_path and (match := _VERSION.search(edit.old)):
+            new = _VERSION.search(edit.new)
+            if new is not None and new.group(1) != match.group(1):
+                return match.group(1)
+    return None
+
+
+def set_version(path: Path, version: str) -> None:
+    """Set ``version:`` in a ruleset.yaml to ``version``."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(_VERSION.sub(f"version: {version}", text, count=1), encoding="utf-8")

@@ -22,7 +22,10 @@ from tests.docs.guide_support import (
     apply_edit,
     parse_console,
     parse_diff,
+    rewind_edit,
     section,
+    set_version,
+    starting_version,
     steps,
     unmatched_lines,
 )
@@ -64,10 +67,23 @@ def _run(command: Command, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def start_from_the_guides_baseline(workspace: Path, edits: list[Edit]) -> None:
+    """Whatever the real rules hold now, start where the guide starts: undo the guide's own
+    edits if an author already made them (on the real rules), and set the version to the
+    one the guide bumps from. So following the guide, version bump included, and
+    committing the result never makes this test fail; the version is not pinned here."""
+    for edit in reversed(edits):
+        rewind_edit(workspace, edit)
+    version = starting_version(edits, "service/rules/ruleset.yaml")
+    assert version is not None, "the walkthrough must bump the version in ruleset.yaml"
+    set_version(workspace / "service" / "rules" / "ruleset.yaml", version)
+
+
 def test_the_walkthrough_works_as_written(workspace: Path) -> None:
     walkthrough = list(steps(section(GUIDE.read_text(encoding="utf-8"), HEADING)))
     edits = [s for s in walkthrough if isinstance(s, Edit)]
     commands = [s for s in walkthrough if isinstance(s, Command)]
+    start_from_the_guides_baseline(workspace, edits)
     # The issue asks for each of these; a guide that lost one should fail here, not pass.
     assert {e.path for e in edits} >= {
         "service/rules/ruleset.yaml",
@@ -91,6 +107,39 @@ def test_the_walkthrough_works_as_written(workspace: Path) -> None:
     graph = (workspace / "popcheck.jdm.json").read_text(encoding="utf-8")
     assert '"decisionTableNode"' in graph
     assert "cause_guarding_strain_and_posture" in graph
+
+    # The checks the guide names, on the rules as the walkthrough left them: all green.
+    for command in (
+        "popcheck rules check service/rules",
+        "popcheck rules test service/rules --cases tests/golden",
+    ):
+        result = _run(Command(command, (), 0), workspace)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "not fired" not in result.stdout, result.stdout
+
+
+def test_the_walkthrough_still_applies_after_an_author_followed_it(tmp_path: Path) -> None:
+    """Follow the guide on the "real" rules (a copy), then check the guide still works from
+    there: the situation of an author who did the walkthrough and committed it."""
+    walkthrough = list(steps(section(GUIDE.read_text(encoding="utf-8"), HEADING)))
+    edits = [s for s in walkthrough if isinstance(s, Edit)]
+    real = tmp_path / "real"
+    shutil.copytree(ROOT / "service" / "rules", real / "service" / "rules")
+    shutil.copytree(
+        ROOT / "tests" / "golden",
+        real / "tests" / "golden",
+        ignore=shutil.ignore_patterns("*.py", "__pycache__"),
+    )
+    start_from_the_guides_baseline(real, edits)
+    for edit in edits:
+        apply_edit(real, edit)
+    set_version(real / "service" / "rules" / "ruleset.yaml", "7.3.1")  # any later bump
+    start_from_the_guides_baseline(real, edits)
+    for edit in edits:
+        apply_edit(real, edit)  # each applies exactly once again
+    for edit in edits:
+        if edit.path != "service/rules/ruleset.yaml":  # edited twice: constant, then version
+            assert (real / edit.path).read_text(encoding="utf-8").count(edit.new) == 1, edit.path
 
 
 # The harness itself: a checker that accepts anything would make the test above worthless.

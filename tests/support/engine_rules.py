@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from service.engine import FactSpec, FactType, Ruleset, load_ruleset
+from service.engine import FactSpec, FactType, Finding, Ruleset, load_ruleset
 
 FIXTURE = Path(__file__).resolve().parents[1] / "unit" / "engine" / "fixtures" / "mini"
 
@@ -114,3 +114,9 @@ def facts_strategy(facts: Mapping[str, FactSpec]) -> Any:
     from hypothesis import strategies as st
 
     return st.fixed_dictionaries({name: fact_values(spec) for name, spec in facts.items()})
+
+
+def unlocated(finding: Finding) -> str:
+    """``str(finding)`` without its line number: ``file: rule id: message``. Tests of what a
+    finding says use this; tests of where it points read ``finding.line``."""
+    return f"{finding.file}: {finding.rule_id or '-'}: {finding.message}"

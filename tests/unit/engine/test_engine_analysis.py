@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from service.engine import check_ruleset
-from tests.support.engine_rules import FACTS, rule, table, write_ruleset
+from tests.support.engine_rules import FACTS, rule, table, unlocated, write_ruleset
 
 OUT = {"name": "o", "type": "int"}
 PAIN = {"name": "pain.level", "type": "int"}  # int in [0..10], nullable
@@ -25,7 +25,7 @@ def _check(
     """Findings for a one-table ruleset; each cell dict becomes rule r<i> with output i."""
     rules = [{"id": f"r{i}", "when": when, "then": {"o": i}} for i, when in enumerate(cells)]
     doc = table("t", policy, inputs, [OUT], rules, **extra)
-    return [str(f) for f in check_ruleset(write_ruleset(tmp_path, [doc]), FACTS)]
+    return [unlocated(f) for f in check_ruleset(write_ruleset(tmp_path, [doc]), FACTS)]
 
 
 # (id, policy, inputs, rules' `when`, extra, expected findings exactly)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -11,14 +12,14 @@ import pytest
 import yaml
 
 from service.engine import Finding, RuleError, check_ruleset, load_ruleset
-from tests.support.engine_rules import FACTS, FIXTURE, rule, table, write_ruleset
+from tests.support.engine_rules import FACTS, FIXTURE, rule, table, unlocated, write_ruleset
 
 LEVEL = {"name": "level", "type": "enum", "values": ["urgent", "routine"]}
 PAIN = {"name": "pain.level", "type": "int"}
 
 
 def _findings(tmp_path: Path, *tables: dict[str, Any], **kwargs: Any) -> list[str]:
-    return [str(f) for f in check_ruleset(write_ruleset(tmp_path, tables, **kwargs), FACTS)]
+    return [unlocated(f) for f in check_ruleset(write_ruleset(tmp_path, tables, **kwargs), FACTS)]
 
 
 def _simple(**changes: Any) -> dict[str, Any]:
@@ -76,12 +77,13 @@ def test_load_raises_rule_error_with_one_line_per_finding(tmp_path: Path) -> Non
         load_ruleset(tmp_path, FACTS)
     lines = str(info.value).splitlines()
     assert len(lines) == len(info.value.findings) == 2
-    assert all(line.startswith("tables/t.yaml: r1: ") for line in lines)
+    assert all(re.match(r"tables/t\.yaml:\d+: r1: ", line) for line in lines)
 
 
 def test_finding_prints_file_rule_and_message() -> None:
     assert str(Finding("tables/a.yaml", "r7", "boom")) == "tables/a.yaml: r7: boom"
     assert str(Finding("tables/a.yaml", None, "boom")) == "tables/a.yaml: -: boom"
+    assert str(Finding("tables/a.yaml", "r7", "boom", 12)) == "tables/a.yaml:12: r7: boom"
 
 
 # Planted faults: (description, tables, extra kwargs, expected finding line).
@@ -280,18 +282,19 @@ def test_planted_load_faults_are_reported(
 def test_yaml_syntax_error_names_the_file(tmp_path: Path) -> None:
     write_ruleset(tmp_path, [_simple()])
     (tmp_path / "tables" / "t.yaml").write_text("table: t\nrules: [\n  - id: x\n")
-    findings = [str(f) for f in check_ruleset(tmp_path, FACTS)]
+    findings = [unlocated(f) for f in check_ruleset(tmp_path, FACTS)]
     assert len(findings) == 1
-    assert findings[0].startswith("tables/t.yaml: -: YAML syntax error at line")
+    assert findings[0].startswith("tables/t.yaml: -: YAML syntax: ")
+    assert check_ruleset(tmp_path, FACTS)[0].line == 3
 
 
 def test_missing_files_and_directories_are_findings_not_exceptions(tmp_path: Path) -> None:
-    assert [str(f) for f in check_ruleset(tmp_path / "nowhere", FACTS)] == [
+    assert [unlocated(f) for f in check_ruleset(tmp_path / "nowhere", FACTS)] == [
         "ruleset.yaml: -: cannot read file: No such file or directory"
     ]
     write_ruleset(tmp_path, [_simple()])
     (tmp_path / "catalog.yaml").unlink()
-    assert [str(f) for f in check_ruleset(tmp_path, FACTS)] == [
+    assert [unlocated(f) for f in check_ruleset(tmp_path, FACTS)] == [
         "catalog.yaml: -: cannot read file: No such file or directory"
     ]
 
@@ -299,6 +302,6 @@ def test_missing_files_and_directories_are_findings_not_exceptions(tmp_path: Pat
 def test_ruleset_schema_is_checked(tmp_path: Path) -> None:
     write_ruleset(tmp_path, [_simple()])
     (tmp_path / "ruleset.yaml").write_text("name: x\nversion: one\ntables: []\ncatalog: c.yaml\n")
-    findings = [str(f) for f in check_ruleset(tmp_path, FACTS)]
+    findings = [unlocated(f) for f in check_ruleset(tmp_path, FACTS)]
     assert "ruleset.yaml: -: schema: version: 'one' does not match" in findings[1]
     assert findings[0].startswith("ruleset.yaml: -: schema: tables: [] should be non-empty")
