@@ -25,7 +25,14 @@ from service.engine import FactSpec, Finding, Ruleset, build_ruleset
 from service.engine.lines import locate
 from service.engine.loader import did_you_mean, read_yaml
 
-__all__ = ["SOURCES_FILE", "case_findings", "check_rules", "load_checked", "load_sources"]
+__all__ = [
+    "SOURCES_FILE",
+    "case_findings",
+    "check_rules",
+    "citation",
+    "load_checked",
+    "load_sources",
+]
 
 
 def _hazards(ruleset: Ruleset, directory: Path) -> list[Finding]:
@@ -67,6 +74,16 @@ def load_sources(directory: Path) -> tuple[dict[str, dict[str, object]], list[Fi
             findings.append(Finding(SOURCES_FILE, key, "needs a year (a whole number)"))
         sources[key] = dict(entry)
     return sources, findings
+
+
+def citation(entry: Mapping[str, object]) -> str:
+    """One source as a reader cites it: title, authors, publisher, year and link."""
+    parts = [str(entry["title"]).strip().rstrip(".")]
+    parts += [
+        str(entry[key]).strip().rstrip(".") for key in ("authors", "publisher") if entry.get(key)
+    ]
+    text = ". ".join(parts) + f", {entry['year']}."
+    return f"{text} {entry['link']}" if entry.get("link") else text
 
 
 def _sources(ruleset: Ruleset, directory: Path) -> list[Finding]:

@@ -65,13 +65,22 @@ class Assessor:
     is safe to call from many threads at once.
     """
 
-    def __init__(self, ruleset: Ruleset) -> None:
-        """Check and prepare ``ruleset``; raises ``RuleError`` if it cannot serve."""
+    def __init__(self, ruleset: Ruleset, citations: Mapping[str, str] | None = None) -> None:
+        """Check and prepare ``ruleset``; raises ``RuleError`` if it cannot serve.
+        ``citations`` gives each ``source`` key's full citation (the rules' sources file)."""
         findings = ruleset_findings(ruleset)
         if findings:
             raise RuleError(findings)
         self.ruleset = ruleset
         self.prepared = prepare(ruleset)
+        citations = citations or {}
+        # Each rule's source and its citation: GET /rules lists them, and an explained
+        # assessment names them beside every rule that matched.
+        self._cited = {
+            rule.id: {"source": rule.source, "citation": citations.get(rule.source)}
+            for table in ruleset.tables
+            for rule in table.rules
+        }
         # Only the partial matches of the tables that give an urgency level become
         # questions; the others are evaluated for their matches alone, which is cheaper.
         self.evaluator = Evaluator(ruleset, partial_for=tuple(self.prepared.raises_to))
@@ -80,6 +89,8 @@ class Assessor:
         """The body of ``GET /rules``: the ruleset's description plus the vocabulary of every
         id the service can return, with labels, by kind."""
         body = dict(self.ruleset.describe())
+        for described, table in zip(body["tables"], self.ruleset.tables, strict=True):
+            described["rules"] = [{"id": rule.id, **self._cited[rule.id]} for rule in table.rules]
         # A copy: the Assessor is shared between threads, and a caller may edit what it gets.
         body["vocabulary"] = copy.deepcopy(dict(self.prepared.vocabulary))
         return body
@@ -115,6 +126,9 @@ class Assessor:
             )
         body = assemble(self.prepared, results, facts)
         if explain:
+            for step in trace or []:
+                for matched in step["matched"]:
+                    matched.update(self._cited[matched["rule"]])
             body["trace"] = trace or []
         return body
 
@@ -128,9 +142,13 @@ def load_assessor(rules_dir: Path) -> Assessor:
     Raises:
         service.engine.RuleError: the ruleset is broken (one line per finding).
     """
-    from service.rules_check import load_checked
+    from service.rules_check import SOURCES_FILE, citation, load_checked, load_sources
 
     ruleset, findings = load_checked(Path(rules_dir))
     if ruleset is None:
         raise RuleError(findings)
-    return Assessor(ruleset)
+    citations: dict[str, str] = {}
+    if (Path(rules_dir) / SOURCES_FILE).is_file():
+        sources, _findings = load_sources(Path(rules_dir))  # checked by load_checked
+        citations = {key: citation(entry) for key, entry in sources.items()}
+    return Assessor(ruleset, citations)

@@ -263,10 +263,26 @@ class ContradictionWarningSchema(_Strict):
 
 
 class TraceMatchSchema(_Open):
-    """A rule that matched, and what it produced."""
+    """A rule that matched, what it produced, and the guidance it encodes."""
 
     rule = fields.String(required=True)
     outputs = fields.Dict(metadata=_doc("Output name to value (any JSON value)."))
+    source = fields.String(metadata=_doc("The key of the guidance the rule encodes."))
+    citation = fields.String(
+        allow_none=True, metadata=_doc("That guidance in full: title, authors, year, link.")
+    )
+
+
+class RuleDescriptionSchema(_Strict):
+    """One rule of a table: its id and the guidance it encodes."""
+
+    id = fields.String(required=True)
+    source = fields.String(required=True, metadata=_doc("The key of the guidance."))
+    citation = fields.String(
+        required=True,
+        allow_none=True,
+        metadata=_doc("That guidance in full: title, authors, year, link (null without one)."),
+    )
 
 
 class TracePartialSchema(_Open):
@@ -368,6 +384,11 @@ class TableDescriptionSchema(_Strict):
     )
     outputs = _strings(required=True)
     rule_count = fields.Integer(required=True, strict=True, validate=validate.Range(0))
+    rules = fields.List(
+        fields.Nested(RuleDescriptionSchema),
+        required=True,
+        metadata=_doc("Each rule, in table order, with the guidance it encodes."),
+    )
 
 
 class VocabularyEntrySchema(_Strict):
