@@ -32,7 +32,10 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(PYTHON)
-UV_SYNC := $(UV) sync --locked --no-progress
+# popcheck is installed in strict editable mode (links from build/ onto service/), so a new
+# module needs the project reinstalled: the stamps depend on every file under service/.
+UV_SYNC := $(UV) sync --locked --no-progress --reinstall-package popcheck
+SERVICE_FILES := $(shell find service -type f -not -path '*/__pycache__/*')
 STALE_LOCK := echo "popcheck: install failed. If uv says the lockfile needs to be updated," \
 	"pyproject.toml changed without uv.lock: run make lock and commit uv.lock." >&2; exit 1
 
@@ -53,13 +56,13 @@ $(UV): tools/uv.txt
 
 # Runtime only: what `popcheck serve` needs, nothing else. --inexact leaves a development
 # install's extra tools in place; reinstalls whenever pyproject.toml or uv.lock changes.
-$(RUN_STAMP): pyproject.toml uv.lock $(UV)
+$(RUN_STAMP): pyproject.toml uv.lock $(UV) $(SERVICE_FILES)
 	@echo "popcheck: installing the service's runtime packages into $(VENV)/ from uv.lock ..."
 	$(UV_SYNC) --inexact || { $(STALE_LOCK); }
 	touch $(RUN_STAMP)
 
 # Runtime + the dev extra, exactly what uv.lock says (anything else in .venv is removed).
-$(DEV_STAMP): pyproject.toml uv.lock $(UV)
+$(DEV_STAMP): pyproject.toml uv.lock $(UV) $(SERVICE_FILES)
 	@echo "popcheck: installing the runtime and development packages into $(VENV)/ from uv.lock ..."
 	$(UV_SYNC) --extra dev || { $(STALE_LOCK); }
 	touch $(DEV_STAMP) $(RUN_STAMP)

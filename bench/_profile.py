@@ -29,10 +29,10 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    from service.app import create_app
-    from service.intake import load_request
-    from service.jsontext import parse_json_object
-    from service.state import get_state
+    from popcheck.app import create_app
+    from popcheck.intake import load_request
+    from popcheck.jsontext import parse_json_object
+    from popcheck.state import get_state
 
     app = create_app({"TESTING": True})
     client = app.test_client()

@@ -18,9 +18,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from service.engine import EngineError, Evaluator, FactSpec, FactType, Ruleset, load_ruleset
-from service.engine.jdm import export_jdm, nest
-from service.engine.loader import compile_table
+from popcheck.engine import EngineError, Evaluator, FactSpec, FactType, Ruleset, load_ruleset
+from popcheck.engine.jdm import export_jdm, nest
+from popcheck.engine.loader import compile_table
 
 ROOT = Path(__file__).resolve().parents[1]
 ROUNDS = 5  # each payload is evaluated this many times per engine, rounds alternating
@@ -112,7 +112,7 @@ def _row(label: str, ours: list[int], zen_samples: list[int] | None) -> str:
 
 def shipped_payloads(facts: Mapping[str, FactSpec], count: int) -> list[dict[str, Any]]:
     """The persona examples (through the real flattening) plus seeded random payloads."""
-    from service.facts import to_facts
+    from popcheck.facts import to_facts
 
     payloads = []
     for path in sorted((ROOT / "examples").glob("*.json")):
@@ -125,8 +125,8 @@ def shipped_payloads(facts: Mapping[str, FactSpec], count: int) -> list[dict[str
 
 def bench_shipped() -> None:
     """The shipped ruleset, ours vs zen, on the same payload mix."""
-    from service.config import DEFAULT_RULES_DIR
-    from service.facts import FACTS
+    from popcheck.config import DEFAULT_RULES_DIR
+    from popcheck.facts import FACTS
 
     ruleset = load_ruleset(DEFAULT_RULES_DIR, FACTS)
     evaluator = Evaluator(ruleset)

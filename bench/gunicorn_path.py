@@ -73,8 +73,8 @@ def _child() -> None:
 def _measure(config: Any, logger: Any, get_parser: Callable[..., Any], create: Any) -> None:
     from bench._bare_app import create_app as create_bare
     from bench.inprocess import mean_answer_bytes
-    from service.app import create_app
-    from service.observability import metrics
+    from popcheck.app import create_app
+    from popcheck.observability import metrics
 
     payloads = payload_mix()
     apps = {"service": create_app(), "bare": create_bare(mean_answer_bytes(payloads))}

@@ -216,7 +216,7 @@ def main() -> None:
     payload_file = workdir / "payloads.jsonl"
     payload_file.write_bytes(b"\n".join(payloads) + b"\n")
     size = mean_answer_bytes(payloads)
-    service = Server("service", "service.app:create_app()", workdir)
+    service = Server("service", "popcheck.app:create_app()", workdir)
     bare = Server(
         "bare", "bench._bare_app:create_app()", workdir, {"BENCH_BARE_BODY_BYTES": str(size)}
     )

@@ -59,7 +59,7 @@ def _stage(
 def mean_answer_bytes(payloads: Sequence[bytes]) -> int:
     """The mean size of the service's answers to ``payloads`` (the bare app's body size);
     raises if any payload is refused, since the mix must be all valid requests."""
-    from service.app import create_app
+    from popcheck.app import create_app
 
     client = create_app({"TESTING": True}).test_client()
     sizes = []
@@ -77,8 +77,8 @@ class _AnsweredAssessor:
     what the service adds into the HTTP layer's share and the rules' share."""
 
     def __init__(self, real: Any, payloads: Sequence[bytes]) -> None:
-        from service.intake import load_request
-        from service.jsontext import parse_json_object
+        from popcheck.intake import load_request
+        from popcheck.jsontext import parse_json_object
 
         self.ruleset = real.ruleset
         self._answers = []
@@ -100,8 +100,8 @@ class _AnsweredAssessor:
 
 def main() -> None:
     """Print the side-by-side medians and the stage breakdown."""
-    from service.app import create_app
-    from service.state import get_state
+    from popcheck.app import create_app
+    from popcheck.state import get_state
 
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # in-process registry, as in tests
     payloads = payload_mix()
@@ -180,13 +180,13 @@ def _breakdown(payloads: Sequence[bytes]) -> None:
     hold Flask's working set rather than ours. The gap between the two columns is what the
     code and data a stage touches cost in cache misses; it is why a stage's share of a real
     request is larger than its warm figure."""
-    from service.api.assess import _encode
-    from service.assessment import load_assessor
-    from service.config import DEFAULT_RULES_DIR
-    from service.engine import Evaluator
-    from service.facts import to_facts
-    from service.intake import load_request
-    from service.jsontext import parse_json_object
+    from popcheck.api.assess import _encode
+    from popcheck.assessment import load_assessor
+    from popcheck.config import DEFAULT_RULES_DIR
+    from popcheck.engine import Evaluator
+    from popcheck.facts import to_facts
+    from popcheck.intake import load_request
+    from popcheck.jsontext import parse_json_object
 
     assessor = load_assessor(DEFAULT_RULES_DIR)
     # The tables whose partial matches become questions (those with a ``level`` output).

@@ -285,7 +285,7 @@ def _measure(
     size: int,
 ) -> None:
     tag = f"{label.replace(' ', '-')}-{front}"
-    service = Server(f"service-{tag}", "service.app:create_app()", workdir, dict(env))
+    service = Server(f"service-{tag}", "popcheck.app:create_app()", workdir, dict(env))
     bare = Server(
         f"bare-{tag}",
         "bench._bare_app:create_app()",
@@ -341,14 +341,14 @@ def _head_to_head(wrk: str, workdir: Path, payload_file: Path, size: int) -> Non
     sync = {"WORKER_CLASS": "sync", "THREADS": "1", "KEEPALIVE": "0"}
     bare_env = {"BENCH_BARE_BODY_BYTES": str(size)}
     servers = {
-        "sync service": Server("h2h-sync", "service.app:create_app()", workdir, sync),
+        "sync service": Server("h2h-sync", "popcheck.app:create_app()", workdir, sync),
         "sync bare": Server(
             "h2h-sync-bare", "bench._bare_app:create_app()", workdir, {**sync, **bare_env}
         ),
-        "default service": Server("h2h-default", "service.app:create_app()", workdir, {}),
+        "default service": Server("h2h-default", "popcheck.app:create_app()", workdir, {}),
         "gevent service": Server(
             "h2h-gevent",
-            "service.app:create_app()",
+            "popcheck.app:create_app()",
             workdir,
             {"WORKER_CLASS": "gevent", "THREADS": "1", "KEEPALIVE": "0"},
         ),

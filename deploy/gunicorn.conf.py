@@ -15,10 +15,10 @@ import sys
 from types import TracebackType
 from typing import Any
 
-from service.config import ConfigError, load_settings
-from service.observability import metrics
-from service.observability.jsonlog import gunicorn_logconfig
-from service.serversettings import ANNOUNCE_ENV, load_server_settings
+from popcheck.config import ConfigError, load_settings
+from popcheck.observability import metrics
+from popcheck.observability.jsonlog import gunicorn_logconfig
+from popcheck.serversettings import ANNOUNCE_ENV, load_server_settings
 
 # Only gunicorn's settings and hooks are used here, none of its internals is patched. Two of
 # gunicorn's own behaviours therefore stay, because no setting changes them and a WSGI
@@ -112,7 +112,7 @@ max_requests = 0
 forwarded_allow_ips = _server.forwarded_allow_ips
 
 # JSON on stdout for the error log and the access log (AccessLogger writes the fields).
-logger_class = "service.observability.jsonlog.AccessLogger"
+logger_class = "popcheck.observability.jsonlog.AccessLogger"
 logconfig_dict = gunicorn_logconfig(_log_level)
 accesslog = None
 errorlog = "-"

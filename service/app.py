@@ -1,6 +1,6 @@
 """The application factory: the only place where popcheck is wired together.
 
-gunicorn runs ``service.app:create_app()``; tests call ``create_app({...})``.
+gunicorn runs ``popcheck.app:create_app()``; tests call ``create_app({...})``.
 Nothing is read from the environment or the disk at import time.
 """
 
@@ -14,13 +14,13 @@ from typing import Any
 
 from flask import Flask, Response
 
-from service.api import register_blueprints, register_error_handlers, register_security_headers
-from service.assessment import load_assessor
-from service.assessment.prepared import question_entries
-from service.config import ConfigError, Settings, load_settings
-from service.fhir import build_intake_form
-from service.observability import register_observability
-from service.state import ServiceState
+from popcheck.api import register_blueprints, register_error_handlers, register_security_headers
+from popcheck.assessment import load_assessor
+from popcheck.assessment.prepared import question_entries
+from popcheck.config import ConfigError, Settings, load_settings
+from popcheck.fhir import build_intake_form
+from popcheck.observability import register_observability
+from popcheck.state import ServiceState
 
 _SETTING_NAMES = {f.name for f in fields(Settings)}
 
@@ -80,7 +80,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` keys that name a setting (``rules_dir``, ``max_body_bytes``,
     ...) override the environment; any other key goes to ``app.config`` (e.g. ``TESTING``).
 
-    Raises ``service.engine.RuleError`` (naming file and rule) when the ruleset is broken,
+    Raises ``popcheck.engine.RuleError`` (naming file and rule) when the ruleset is broken,
     so a bad deploy refuses to start instead of answering wrongly.
     """
     config = dict(config or {})

@@ -21,8 +21,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from service.assessment import Assessor
-from service.fhir import IntakeForm, document_from_response
+from popcheck.assessment import Assessor
+from popcheck.fhir import IntakeForm, document_from_response
 
 __all__ = [
     "HOOK",
@@ -143,7 +143,7 @@ def intake_document(form: IntakeForm, prefetch: Any, today: dt.date) -> dict[str
             ``patient`` prefetch (412).
         NoAnswers: the client found no answers, or the patient is younger than popcheck's
             guidance covers (no cards).
-        service.fhir.InvalidResponse: the answers do not answer the Questionnaire (422).
+        popcheck.fhir.InvalidResponse: the answers do not answer the Questionnaire (422).
     """
     if not isinstance(prefetch, Mapping) or "intake" not in prefetch:
         raise MissingPrefetch("intake")

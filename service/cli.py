@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from service.commands import assess, rules, serve, spec
+from popcheck.commands import assess, rules, serve, spec
 
 
 def build_parser() -> argparse.ArgumentParser:

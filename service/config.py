@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-DEFAULT_RULES_DIR = Path(__file__).parent / "rules"
+DEFAULT_RULES_DIR = Path(__file__).resolve().parent / "rules"
 
 
 class ConfigError(ValueError):

@@ -21,9 +21,9 @@ from typing import Any, Final
 
 from marshmallow import Schema, fields, validate
 
-from service.engine import FactSpec, FactType
-from service.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
-from service.schemas.request import AssessmentRequestSchema
+from popcheck.engine import FactSpec, FactType
+from popcheck.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
+from popcheck.schemas.request import AssessmentRequestSchema
 
 __all__ = ["DERIVED_SOURCES", "FACTS", "REQUEST_FIELDS", "UnknownFieldError", "to_facts"]
 

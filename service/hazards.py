@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import yaml
 
-from service.engine import Finding
+from popcheck.engine import Finding
 
 __all__ = [
     "HAZARDS_FILE",

@@ -16,9 +16,9 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from service.assessment import Assessor
-from service.schemas import AssessmentRequestSchema, flatten_messages
-from service.schemas.fastpath import compile_loader
+from popcheck.assessment import Assessor
+from popcheck.schemas import AssessmentRequestSchema, flatten_messages
+from popcheck.schemas.fastpath import compile_loader
 
 __all__ = ["InvalidRequest", "assess_document", "load_request"]
 

@@ -1,7 +1,7 @@
 """The one check of a rules directory: what the service refuses at start-up, and the rest.
 
 ``load_checked`` is the only road from a rules directory to a ruleset the service may use.
-``create_app`` (through ``service.assessment.load_assessor``) and ``popcheck rules check``
+``create_app`` (through ``popcheck.assessment.load_assessor``) and ``popcheck rules check``
 and ``rules test`` all call it, so the author's checker cannot say "ok" about rules the
 service would refuse. It runs, in order:
 
@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from service.engine import FactSpec, Finding, Ruleset, build_ruleset
-from service.engine.lines import locate
-from service.engine.loader import did_you_mean, read_yaml
+from popcheck.engine import FactSpec, Finding, Ruleset, build_ruleset
+from popcheck.engine.lines import locate
+from popcheck.engine.loader import did_you_mean, read_yaml
 
 __all__ = [
     "SOURCES_FILE",
@@ -37,7 +37,7 @@ __all__ = [
 
 def _hazards(ruleset: Ruleset, directory: Path) -> list[Finding]:
     """The hazard log, when there is one (a ruleset for the engine alone keeps none)."""
-    from service.hazards import HAZARDS_FILE, hazard_findings, load_hazards
+    from popcheck.hazards import HAZARDS_FILE, hazard_findings, load_hazards
 
     if not (directory / HAZARDS_FILE).is_file():
         return []
@@ -105,7 +105,7 @@ def _sources(ruleset: Ruleset, directory: Path) -> list[Finding]:
 
 def case_findings(cases: Path) -> list[Finding]:
     """Every malformed golden case in ``cases`` (a file or a directory), each once."""
-    from service.golden import case_problems
+    from popcheck.golden import case_problems
 
     cases = Path(cases)
     found = [
@@ -130,13 +130,13 @@ def load_checked(
     directory = Path(directory)
     engine_only = facts is not None
     if facts is None:
-        from service.facts import FACTS
+        from popcheck.facts import FACTS
 
         facts = FACTS
     ruleset, findings = build_ruleset(directory, facts)
     if ruleset is not None:
         if not engine_only:
-            from service.assessment.checks import ruleset_findings
+            from popcheck.assessment.checks import ruleset_findings
 
             findings += ruleset_findings(ruleset)
         findings += _hazards(ruleset, directory)
@@ -159,13 +159,13 @@ def check_rules(
 
 def inputs_reference(directory: Path) -> list[dict[str, object]]:
     """Every input a table may test, from the same declarations the checker uses: the
-    request fields and derived facts of ``service.facts.FACTS`` and each readable
+    request fields and derived facts of ``popcheck.facts.FACTS`` and each readable
     ``<table>.<output>`` of the rules in ``directory``. Each entry: ``name``, ``kind``
     (request, derived or table), ``type``, ``values`` or ``range``, ``question`` (the
     catalog's question text, for a request field) and ``from`` (what a derived fact or a
     table output is made of)."""
-    from service.engine.loader import chained_spec
-    from service.facts import DERIVED_SOURCES, FACTS, REQUEST_FIELDS
+    from popcheck.engine.loader import chained_spec
+    from popcheck.facts import DERIVED_SOURCES, FACTS, REQUEST_FIELDS
 
     doc, _raw, _findings = read_yaml(Path(directory), "ruleset.yaml")
     catalog: dict[str, object] = {}

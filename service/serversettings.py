@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from service.config import ConfigError
+from popcheck.config import ConfigError
 
 # Set by ``popcheck serve --announce`` for gunicorn.conf.py's ``when_ready``: one plain line
 # with the /docs address once the service listens.
@@ -26,7 +26,7 @@ ANNOUNCE_ENV = "POPCHECK_ANNOUNCE_READY"
 
 # gunicorn's worker classes that work with this app and what is installed; the default is
 # service/worker.py (gevent with a request deadline).
-WORKER_CLASSES = ("service.worker.Worker", "gevent", "gthread", "sync")
+WORKER_CLASSES = ("popcheck.worker.Worker", "gevent", "gthread", "sync")
 
 # A host name (RFC 1123 labels) or something ipaddress accepts.
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -41,7 +41,7 @@ class ServerSettings:
     port: int = 8080
     workers: int = 2
     threads: int = 1
-    worker_class: str = "service.worker.Worker"
+    worker_class: str = "popcheck.worker.Worker"
     worker_connections: int = 1000
     keepalive: int = 0
     request_timeout: float = 10.0

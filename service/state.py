@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
-from service.config import Settings
+from popcheck.config import Settings
 
 if TYPE_CHECKING:
-    from service.assessment import Assessor
-    from service.fhir import IntakeForm
+    from popcheck.assessment import Assessor
+    from popcheck.fhir import IntakeForm
 
 
 class Readiness:

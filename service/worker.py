@@ -12,7 +12,7 @@ is logged, ``slow client cut off``, with the peer address, the phase (``head`` o
 the seconds waited and the number of bytes received: never the bytes themselves, which may
 be health data.
 
-Selected with ``worker_class = "service.worker.Worker"`` (``deploy/gunicorn.conf.py``).
+Selected with ``worker_class = "popcheck.worker.Worker"`` (``deploy/gunicorn.conf.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 from gunicorn.workers.ggevent import GeventWorker
 
-from service.serversettings import seconds_from_env
+from popcheck.serversettings import seconds_from_env
 
 REQUEST_TIMEOUT_ENV = "REQUEST_TIMEOUT"
 DEFAULT_REQUEST_TIMEOUT = 10.0

@@ -16,9 +16,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-import service.app
-from service.app import create_app
-from service.assessment import Assessor
+import popcheck.app
+from popcheck.app import create_app
+from popcheck.assessment import Assessor
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def _compile_each_ruleset_once() -> Iterator[None]:
     The cache key includes every file's mtime and size, so a test that edits a rules
     directory gets a fresh load, and a broken directory still raises every time.
     """
-    original = service.app.load_assessor
+    original = popcheck.app.load_assessor
     cache: dict[tuple[Any, ...], Assessor] = {}
 
     def load_once(rules_dir: Path) -> Assessor:
@@ -63,5 +63,5 @@ def _compile_each_ruleset_once() -> Iterator[None]:
         return cache[key]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(service.app, "load_assessor", load_once)
+        patch.setattr(popcheck.app, "load_assessor", load_once)
         yield

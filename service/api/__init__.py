@@ -1,16 +1,16 @@
 """The HTTP layer: blueprints, problem+json errors, API keys, security headers.
 
-Only this package maps exceptions to HTTP statuses (``service.api.errors``).
+Only this package maps exceptions to HTTP statuses (``popcheck.api.errors``).
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from service.api import assess, cds, docs, fhir, headers, health, rules, spec
-from service.api.auth import register_api_keys
-from service.api.errors import register_error_handlers
-from service.state import get_state
+from popcheck.api import assess, cds, docs, fhir, headers, health, rules, spec
+from popcheck.api.auth import register_api_keys
+from popcheck.api.errors import register_error_handlers
+from popcheck.state import get_state
 
 __all__ = ["register_blueprints", "register_error_handlers", "register_security_headers"]
 

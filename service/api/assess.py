@@ -1,8 +1,8 @@
 """``POST /assess``: one assessment of one person's symptoms.
 
-The view reads the body and delegates to ``service.intake.assess_document`` (the same call
-``popcheck assess`` makes); all clinical logic is in ``service.assessment``.
-Each successful assessment is counted by ``service.observability.record_assessment``
+The view reads the body and delegates to ``popcheck.intake.assess_document`` (the same call
+``popcheck assess`` makes); all clinical logic is in ``popcheck.assessment``.
+Each successful assessment is counted by ``popcheck.observability.record_assessment``
 (urgency, red flags; the urgency also goes on the access log line). Nothing from the
 request body is logged or used as a metric label.
 """
@@ -16,16 +16,16 @@ import orjson
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import BadRequest
 
-from service.api.body import JSON_MEDIA_TYPE, read_json_object
-from service.api.errors import ValidationProblem
-from service.api.fhir import read_response_document
-from service.fhir import FHIR_JSON
-from service.intake import InvalidRequest, assess_document
-from service.observability import record_assessment
-from service.observability.requestid import new_uuid4
-from service.state import get_state
+from popcheck.api.body import JSON_MEDIA_TYPE, read_json_object
+from popcheck.api.errors import ValidationProblem
+from popcheck.api.fhir import read_response_document
+from popcheck.fhir import FHIR_JSON
+from popcheck.intake import InvalidRequest, assess_document
+from popcheck.observability import record_assessment
+from popcheck.observability.requestid import new_uuid4
+from popcheck.state import get_state
 
-# Needs an API key when keys are configured (``service.api.register_blueprints``).
+# Needs an API key when keys are configured (``popcheck.api.register_blueprints``).
 bp = Blueprint("assess", __name__)
 
 _EXPLAIN_VALUES = {"true": True, "false": False}
@@ -68,7 +68,7 @@ def assess() -> Response:
     explain = _explain_requested(environ)
     state = get_state(current_app._get_current_object())  # type: ignore[attr-defined]
     # The JSON fast path first: one look at the raw header. A QuestionnaireResponse
-    # (``application/fhir+json``) becomes the same document (``service.api.fhir``).
+    # (``application/fhir+json``) becomes the same document (``popcheck.api.fhir``).
     if environ.get("CONTENT_TYPE") != JSON_MEDIA_TYPE and request.mimetype == FHIR_JSON:
         document = read_response_document(state.intake, state.settings.max_body_bytes, environ)
     else:

@@ -13,7 +13,7 @@ from flask import Flask, current_app, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
-from service.state import get_state
+from popcheck.state import get_state
 
 _REALM = "popcheck"
 

@@ -1,7 +1,7 @@
 """Reading the ``POST /assess`` body: media type, size, strict JSON.
 
 Flask's ``request.get_json()`` raises its own HTML-described errors and accepts ``NaN``;
-reading here (and parsing with ``service.jsontext``) keeps every failure a precise
+reading here (and parsing with ``popcheck.jsontext``) keeps every failure a precise
 problem+json and every accepted body real JSON.
 """
 
@@ -18,7 +18,7 @@ from werkzeug.exceptions import (
 )
 from werkzeug.wsgi import get_content_length
 
-from service.jsontext import MalformedJson, parse_json_object
+from popcheck.jsontext import MalformedJson, parse_json_object
 
 JSON_MEDIA_TYPE = "application/json"
 ACCEPT_POST = "application/json, application/fhir+json"
@@ -121,7 +121,7 @@ def read_json_object(max_bytes: int, environ: dict[str, Any] | None = None) -> d
     """Check the media type, read at most ``max_bytes``, parse strictly. ``environ`` is the
     request's WSGI environ (the current request's when not given).
 
-    Raises 415, 413 or 400 (werkzeug exceptions, rendered by ``service.api.errors``).
+    Raises 415, 413 or 400 (werkzeug exceptions, rendered by ``popcheck.api.errors``).
     """
     if environ is None:
         environ = request._get_current_object().environ  # type: ignore[attr-defined]

@@ -2,12 +2,12 @@
 (the ``patient-view`` service) and ``POST /cds-services/popcheck-back-triage/feedback``.
 
 The service assesses the prefetched answers exactly as ``POST /assess`` (the same
-``assess_document``), so the card says what the API says. See ``service.cds`` for the
+``assess_document``), so the card says what the API says. See ``popcheck.cds`` for the
 prefetch rules (412 without the answers' prefetch; no cards without answers). Bodies are
 health data: read with the same limit and strict JSON, never logged, ``no-store``.
 
 Discovery is open. The two POST endpoints need the client's JWT when JWTs are configured
-(``service.api.cds_auth``), else an API key when keys are configured, else nothing.
+(``popcheck.api.cds_auth``), else an API key when keys are configured, else nothing.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from service.api.body import read_json_object
-from service.api.cds_auth import load_verifier
-from service.api.errors import ValidationProblem
-from service.cds import (
+from popcheck.api.body import read_json_object
+from popcheck.api.cds_auth import load_verifier
+from popcheck.api.errors import ValidationProblem
+from popcheck.cds import (
     SERVICE_ID,
     MissingPrefetch,
     NoAnswers,
@@ -31,13 +31,13 @@ from service.cds import (
     discovery,
     intake_document,
 )
-from service.fhir import InvalidResponse
-from service.intake import InvalidRequest, assess_document
-from service.observability import record_assessment
-from service.observability.metrics import record_cds_feedback
-from service.schemas import flatten_messages
-from service.schemas.cds import CdsFeedbackSchema, CdsRequestSchema
-from service.state import get_state
+from popcheck.fhir import InvalidResponse
+from popcheck.intake import InvalidRequest, assess_document
+from popcheck.observability import record_assessment
+from popcheck.observability.metrics import record_cds_feedback
+from popcheck.schemas import flatten_messages
+from popcheck.schemas.cds import CdsFeedbackSchema, CdsRequestSchema
+from popcheck.state import get_state
 
 __all__ = ["CLOCK_CONFIG", "DISCOVERY", "SERVICE", "register"]
 

@@ -27,7 +27,7 @@ from flask import request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
-from service.config import ConfigError, Settings
+from popcheck.config import ConfigError, Settings
 
 __all__ = ["ALGORITHMS", "ClientVerifier", "load_verifier"]
 

@@ -1,6 +1,6 @@
 """FHIR R4: ``GET /fhir/Questionnaire/popcheck-intake``, and QuestionnaireResponses in.
 
-The Questionnaire is built at start-up (``service.fhir.build_intake_form``) and served as
+The Questionnaire is built at start-up (``popcheck.fhir.build_intake_form``) and served as
 those bytes. ``POST /assess`` with ``Content-Type: application/fhir+json`` reads its body
 here (``read_response_document``): the same size limit and strict JSON as a JSON request,
 then the response's answers as the JSON request document. A response that does not answer
@@ -14,11 +14,11 @@ from typing import Any
 from flask import Blueprint, Response
 from werkzeug.exceptions import BadRequest
 
-from service.api.body import read_body
-from service.api.errors import ValidationProblem
-from service.fhir import FHIR_JSON, IntakeForm, InvalidResponse, document_from_response
-from service.fhir.questionnaire import QUESTIONNAIRE_ID
-from service.jsontext import MalformedJson, parse_json_object
+from popcheck.api.body import read_body
+from popcheck.api.errors import ValidationProblem
+from popcheck.fhir import FHIR_JSON, IntakeForm, InvalidResponse, document_from_response
+from popcheck.fhir.questionnaire import QUESTIONNAIRE_ID
+from popcheck.jsontext import MalformedJson, parse_json_object
 
 __all__ = ["create_blueprint", "read_response_document"]
 

@@ -12,7 +12,7 @@ import json
 
 from flask import Blueprint, Flask, Response
 
-from service.state import get_state
+from popcheck.state import get_state
 
 HEALTH_JSON = "application/health+json"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from service.state import get_state
+from popcheck.state import get_state
 
-# Needs an API key when keys are configured (``service.api.register_blueprints``).
+# Needs an API key when keys are configured (``popcheck.api.register_blueprints``).
 bp = Blueprint("rules", __name__)
 
 

@@ -24,17 +24,17 @@ import yaml
 from flask import Blueprint, Response
 from marshmallow import Schema
 
-from service.schemas.cds import (
+from popcheck.schemas.cds import (
     CdsFeedbackReceivedSchema,
     CdsFeedbackSchema,
     CdsRequestSchema,
     CdsResponseSchema,
     CdsServicesSchema,
 )
-from service.schemas.fhir import QuestionnaireResponseSchema, QuestionnaireSchema
-from service.schemas.openapi import refs, schema_components
-from service.schemas.request import AssessmentRequestSchema
-from service.schemas.response import (
+from popcheck.schemas.fhir import QuestionnaireResponseSchema, QuestionnaireSchema
+from popcheck.schemas.openapi import refs, schema_components
+from popcheck.schemas.request import AssessmentRequestSchema
+from popcheck.schemas.response import (
     AssessmentSchema,
     HealthSchema,
     ProblemSchema,
@@ -81,7 +81,7 @@ class SpecError(ValueError):
 
 def build_spec() -> dict[str, Any]:
     """The OpenAPI document as a dict: ``spec_paths.yaml`` with the generated schemas."""
-    text = resources.files("service.api").joinpath(PATHS_FILE).read_text(encoding="utf-8")
+    text = resources.files("popcheck.api").joinpath(PATHS_FILE).read_text(encoding="utf-8")
     document: dict[str, Any] = yaml.load(text, Loader=_LOADER)
     components = document.setdefault("components", {})
     if "schemas" in components:
@@ -105,9 +105,9 @@ def add_answer_examples(document: dict[str, Any]) -> None:
     endpoint calls, encoded as the endpoint encodes it), so ``make spec`` can never document
     an answer the service no longer gives. Only ``id`` is made up (fixed per example)."""
     # Imported here: the rules engine is needed only while the document is built.
-    from service.assessment import load_assessor
-    from service.config import DEFAULT_RULES_DIR
-    from service.intake import assess_document
+    from popcheck.assessment import load_assessor
+    from popcheck.config import DEFAULT_RULES_DIR
+    from popcheck.intake import assess_document
 
     operation = document["paths"]["/assess"]["post"]
     requests = operation["requestBody"]["content"]["application/json"].get("examples", {})

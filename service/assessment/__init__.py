@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from service.assessment.checks import ruleset_findings
-from service.assessment.prepared import URGENCY_LEVELS, Prepared, prepare
-from service.assessment.sections import (
+from popcheck.assessment.checks import ruleset_findings
+from popcheck.assessment.prepared import URGENCY_LEVELS, Prepared, prepare
+from popcheck.assessment.sections import (
     causes_of,
     questions_of,
     recommendations_of,
@@ -29,8 +29,8 @@ from service.assessment.sections import (
     urgency_of,
     warnings_of,
 )
-from service.engine import Evaluator, RuleError, Ruleset, TableResult
-from service.facts import to_facts
+from popcheck.engine import Evaluator, RuleError, Ruleset, TableResult
+from popcheck.facts import to_facts
 
 __all__ = ["URGENCY_LEVELS", "Assessor", "assemble", "load_assessor"]
 
@@ -108,8 +108,8 @@ class Assessor:
         rule that matched (for the ``popcheck_rule_hits_total`` metric).
 
         Raises:
-            service.facts.UnknownFieldError: the request holds a field outside the contract.
-            service.engine.EvaluationError: a fact does not fit its declared type.
+            popcheck.facts.UnknownFieldError: the request holds a field outside the contract.
+            popcheck.engine.EvaluationError: a fact does not fit its declared type.
         """
         facts = to_facts(request)
         trace = None
@@ -136,13 +136,13 @@ class Assessor:
 def load_assessor(rules_dir: Path) -> Assessor:
     """Load, check and compile the rules in ``rules_dir`` and prepare an ``Assessor``.
 
-    The rules go through ``service.rules_check.load_checked``, the same check as
+    The rules go through ``popcheck.rules_check.load_checked``, the same check as
     ``popcheck rules check``.
 
     Raises:
-        service.engine.RuleError: the ruleset is broken (one line per finding).
+        popcheck.engine.RuleError: the ruleset is broken (one line per finding).
     """
-    from service.rules_check import SOURCES_FILE, citation, load_checked, load_sources
+    from popcheck.rules_check import SOURCES_FILE, citation, load_checked, load_sources
 
     ruleset, findings = load_checked(Path(rules_dir))
     if ruleset is None:

@@ -11,10 +11,10 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
-from service.assessment.prepared import DOSED, RANK, RECOMMENDATION_TYPES, URGENCY_LEVELS
-from service.assessment.texts import DOSE_KEYS, Text
-from service.engine import CompiledTable, FactType, Finding, Ruleset
-from service.facts import FACTS, REQUEST_FIELDS
+from popcheck.assessment.prepared import DOSED, RANK, RECOMMENDATION_TYPES, URGENCY_LEVELS
+from popcheck.assessment.texts import DOSE_KEYS, Text
+from popcheck.engine import CompiledTable, FactType, Finding, Ruleset
+from popcheck.facts import FACTS, REQUEST_FIELDS
 
 __all__ = ["ruleset_findings"]
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Final
 
-from service.assessment.texts import Text, dose_detail, dose_text
-from service.engine import CompiledRule, CompiledTable, Ruleset
-from service.facts import DERIVED_SOURCES, FACTS
-from service.schemas.interview import request_fields
+from popcheck.assessment.texts import Text, dose_detail, dose_text
+from popcheck.engine import CompiledRule, CompiledTable, Ruleset
+from popcheck.facts import DERIVED_SOURCES, FACTS
+from popcheck.schemas.interview import request_fields
 
 __all__ = [
     "RANK",

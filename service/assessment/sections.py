@@ -14,14 +14,14 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from service.assessment.prepared import (
+from popcheck.assessment.prepared import (
     RANK,
     TYPE_ORDER,
     URGENCY_LEVELS,
     Derived,
     Prepared,
 )
-from service.engine import Match, TableResult
+from popcheck.engine import Match, TableResult
 
 __all__ = [
     "causes_of",

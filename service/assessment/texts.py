@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.engine import TableResult
+from popcheck.engine import TableResult
 
 __all__ = ["DOSE_KEYS", "Part", "Text", "dose_detail", "dose_text", "sentences", "show"]
 

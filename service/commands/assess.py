@@ -1,7 +1,7 @@
 """``popcheck assess [FILE|-]``: assess one request from a file or stdin, without a server.
 
-The request goes through the same strict JSON reader (``service.jsontext``) and the same
-``service.intake.assess_document`` as ``POST /assess``, so what this command accepts the API
+The request goes through the same strict JSON reader (``popcheck.jsontext``) and the same
+``popcheck.intake.assess_document`` as ``POST /assess``, so what this command accepts the API
 accepts, and the other way round.
 Authors use it to try a table change before starting anything::
 
@@ -25,11 +25,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from service.assessment import load_assessor
-from service.config import ConfigError, load_settings
-from service.engine import EngineError, RuleError
-from service.intake import InvalidRequest, assess_document
-from service.jsontext import MalformedJson, parse_json_object
+from popcheck.assessment import load_assessor
+from popcheck.config import ConfigError, load_settings
+from popcheck.engine import EngineError, RuleError
+from popcheck.intake import InvalidRequest, assess_document
+from popcheck.jsontext import MalformedJson, parse_json_object
 
 EXIT_OK = 0
 EXIT_RULES = 1

@@ -27,12 +27,12 @@ from typing import Any
 
 import yaml
 
-from service.config import DEFAULT_RULES_DIR
-from service.engine import EngineError, FactSpec, Finding, Ruleset, evaluate, plain_value
-from service.engine.jdm import export_jdm
-from service.engine.loader import validate
-from service.engine.schema import SCENARIO_SCHEMA, SCHEMAS
-from service.rules_check import load_checked
+from popcheck.config import DEFAULT_RULES_DIR
+from popcheck.engine import EngineError, FactSpec, Finding, Ruleset, evaluate, plain_value
+from popcheck.engine.jdm import export_jdm
+from popcheck.engine.loader import validate
+from popcheck.engine.schema import SCENARIO_SCHEMA, SCHEMAS
+from popcheck.rules_check import load_checked
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -144,7 +144,7 @@ def _print_findings(findings: Sequence[Finding], directory: Path) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     """Print every finding; exit 1 if there is any. The same check as the service's at
-    start-up (``service.rules_check``), plus the golden cases' files."""
+    start-up (``popcheck.rules_check``), plus the golden cases' files."""
     cases = getattr(args, "cases", None) or _default_cases(args.directory)
     ruleset, findings = load_checked(args.directory, facts=_facts(), cases=cases)
     if findings or ruleset is None:
@@ -220,8 +220,8 @@ def _run_scenario(ruleset: Ruleset, scenario: Mapping[str, Any], fired: set[str]
 def run_golden(ruleset: Ruleset, cases_path: Path, report: _Report) -> None:
     """Run the assessment-level golden cases in ``cases_path`` against ``ruleset`` (checked,
     cases included, by ``load_checked``)."""
-    from service.assessment import Assessor
-    from service.golden import GoldenError, load_cases, run_case
+    from popcheck.assessment import Assessor
+    from popcheck.golden import GoldenError, load_cases, run_case
 
     try:
         cases = load_cases(cases_path)
@@ -287,7 +287,7 @@ def _allowed(entry: Mapping[str, Any]) -> str:
 
 def run_inputs(args: argparse.Namespace) -> int:
     """Print every input a table may test (``--json``: as JSON)."""
-    from service.rules_check import inputs_reference
+    from popcheck.rules_check import inputs_reference
 
     found = inputs_reference(args.directory)
     if args.json:
@@ -316,7 +316,7 @@ def run_schema(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - manual use
-    """Run ``popcheck rules ...`` directly (``python -m service.commands.rules check``)."""
+    """Run ``popcheck rules ...`` directly (``python -m popcheck.commands.rules check``)."""
     parser = argparse.ArgumentParser(prog="popcheck")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["rules", *(argv if argv is not None else sys.argv[1:])])

@@ -40,16 +40,16 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from service.config import ConfigError, load_settings
-from service.observability.drain import DRAIN_FILE_ENV
-from service.observability.jsonlog import configure_process_logging
-from service.observability.metrics import MULTIPROC_ENV
-from service.serversettings import ANNOUNCE_ENV, load_server_settings
+from popcheck.config import ConfigError, load_settings
+from popcheck.observability.drain import DRAIN_FILE_ENV
+from popcheck.observability.jsonlog import configure_process_logging
+from popcheck.observability.metrics import MULTIPROC_ENV
+from popcheck.serversettings import ANNOUNCE_ENV, load_server_settings
 
 log = logging.getLogger("popcheck.serve")
 
 CONFIG_ENV = "POPCHECK_GUNICORN_CONFIG"
-WSGI_TARGET = "service.app:create_app()"
+WSGI_TARGET = "popcheck.app:create_app()"
 # The checkout's root when running from the repository (``make run``, editable install). An
 # installed wheel has no ``deploy/`` next to it, so the Docker image sets CONFIG_ENV instead.
 _REPO_ROOT = Path(__file__).resolve().parents[2]

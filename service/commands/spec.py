@@ -1,7 +1,7 @@
 """``popcheck spec [-o FILE]``: write the OpenAPI document (what ``make spec`` runs).
 
 The document is built from the marshmallow schemas and ``service/api/spec_paths.yaml``
-(``service.api.spec``); this only writes it, to stdout or to ``FILE``.
+(``popcheck.api.spec``); this only writes it, to stdout or to ``FILE``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from service.api.spec import render_spec
+from popcheck.api.spec import render_spec
 
 EXIT_OK = 0
 

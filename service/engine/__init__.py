@@ -7,9 +7,9 @@ Load a rules directory once (``load_ruleset``), build an ``Evaluator`` from it o
 See ``docs/rules.md`` for the file format.
 """
 
-from service.engine.errors import EngineError, EvaluationError, Finding, RuleError
-from service.engine.evaluator import Evaluator, evaluate, plain_value
-from service.engine.model import (
+from popcheck.engine.errors import EngineError, EvaluationError, Finding, RuleError
+from popcheck.engine.evaluator import Evaluator, evaluate, plain_value
+from popcheck.engine.model import (
     Aggregation,
     CompiledRule,
     CompiledTable,
@@ -25,7 +25,7 @@ from service.engine.model import (
     Ruleset,
     TableResult,
 )
-from service.engine.ruleset import build_ruleset, check_ruleset, load_ruleset
+from popcheck.engine.ruleset import build_ruleset, check_ruleset, load_ruleset
 
 __all__ = [
     "Aggregation",

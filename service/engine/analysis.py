@@ -23,8 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from service.engine.errors import Finding
-from service.engine.model import (
+from popcheck.engine.errors import Finding
+from popcheck.engine.model import (
     AnyOf,
     AnyTest,
     Compare,

@@ -14,8 +14,8 @@ import math
 from collections.abc import Callable, Collection, Hashable, Sequence
 from typing import Any
 
-from service.engine.errors import EvaluationError
-from service.engine.model import CompiledTable, FactType, InputDef
+from popcheck.engine.errors import EvaluationError
+from popcheck.engine.model import CompiledTable, FactType, InputDef
 
 #: Raises ``EvaluationError`` when an answered (not ``None``) value misfits its fact.
 Checker = Callable[[Any], None]

@@ -25,8 +25,8 @@ import itertools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from service.engine.checks import needs_check
-from service.engine.model import (
+from popcheck.engine.checks import needs_check
+from popcheck.engine.model import (
     Compare,
     CompiledRule,
     FactType,
@@ -38,7 +38,7 @@ from service.engine.model import (
     TableResult,
     UnaryTest,
 )
-from service.engine.plan import RulePlan, RulesetPlan, TableIndex, TablePlan, partial_match
+from popcheck.engine.plan import RulePlan, RulesetPlan, TableIndex, TablePlan, partial_match
 
 #: Every table's result for one set of facts, by table name, in evaluation order.
 RulesetRun = Callable[[Mapping[str, Any]], dict[str, TableResult]]

@@ -13,9 +13,9 @@ from collections.abc import Callable, Collection, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from service.engine.codegen import generate
-from service.engine.model import Evaluation, Match, PartialMatch, Ruleset, TableResult
-from service.engine.plan import RulesetPlan, TablePlan, build_plan, partial_match
+from popcheck.engine.codegen import generate
+from popcheck.engine.model import Evaluation, Match, PartialMatch, Ruleset, TableResult
+from popcheck.engine.plan import RulesetPlan, TablePlan, build_plan, partial_match
 
 
 class Evaluator:

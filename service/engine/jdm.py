@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from service.engine.model import (
+from popcheck.engine.model import (
     EMPTY_LIST,
     Aggregation,
     AnyOf,

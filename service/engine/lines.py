@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import yaml
 
-from service.engine.errors import Finding
+from popcheck.engine.errors import Finding
 
 __all__ = ["BOOL_WORDS", "Lines", "locate", "plain_yaml_error", "read_lines"]
 

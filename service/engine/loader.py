@@ -17,9 +17,9 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
-from service.engine.errors import Finding
-from service.engine.lines import BOOL_WORDS, Lines, plain_yaml_error, read_lines
-from service.engine.model import (
+from popcheck.engine.errors import Finding
+from popcheck.engine.lines import BOOL_WORDS, Lines, plain_yaml_error, read_lines
+from popcheck.engine.model import (
     Aggregation,
     AnyTest,
     CompiledRule,
@@ -33,7 +33,7 @@ from service.engine.model import (
     OutputType,
     UnaryTest,
 )
-from service.engine.unary import UnaryTestError, compile_test
+from popcheck.engine.unary import UnaryTestError, compile_test
 
 
 def read_yaml(directory: Path, rel: str) -> tuple[Any, bytes, list[Finding]]:

@@ -14,9 +14,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from service.engine.checks import Checker, checker, fact_checks
-from service.engine.errors import EvaluationError
-from service.engine.model import (
+from popcheck.engine.checks import Checker, checker, fact_checks
+from popcheck.engine.errors import EvaluationError
+from popcheck.engine.model import (
     Aggregation,
     CompiledRule,
     CompiledTable,

@@ -13,12 +13,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from service.engine.analysis import analyse_table
-from service.engine.errors import Finding, RuleError
-from service.engine.lines import Lines, locate
-from service.engine.loader import chained_spec, compile_table, read_yaml_lines, validate
-from service.engine.model import CompiledTable, FactSpec, Ruleset
-from service.engine.schema import CATALOG_SCHEMA, RULESET_SCHEMA, TABLE_SCHEMA
+from popcheck.engine.analysis import analyse_table
+from popcheck.engine.errors import Finding, RuleError
+from popcheck.engine.lines import Lines, locate
+from popcheck.engine.loader import chained_spec, compile_table, read_yaml_lines, validate
+from popcheck.engine.model import CompiledTable, FactSpec, Ruleset
+from popcheck.engine.schema import CATALOG_SCHEMA, RULESET_SCHEMA, TABLE_SCHEMA
 
 RULESET_FILE = "ruleset.yaml"
 

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from service.engine.model import (
+from popcheck.engine.model import (
     EMPTY_LIST,
     AnyOf,
     AnyTest,

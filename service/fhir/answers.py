@@ -18,7 +18,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
-from service.fhir.questionnaire import NONE_CODE, IntakeForm
+from popcheck.fhir.questionnaire import NONE_CODE, IntakeForm
 
 __all__ = ["MAX_ERRORS", "InvalidResponse", "document_from_response"]
 

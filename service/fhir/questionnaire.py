@@ -27,8 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from service.schemas.interview import FieldSpec, request_fields
-from service.schemas.request import AssessmentRequestSchema
+from popcheck.schemas.interview import FieldSpec, request_fields
+from popcheck.schemas.request import AssessmentRequestSchema
 
 __all__ = [
     "FHIR_JSON",

@@ -22,9 +22,9 @@ from typing import Any
 from flask import Flask, Request, Response, current_app, g, has_request_context, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from service.observability import metrics, requestid
-from service.observability.drain import DRAIN_FILE_ENV, is_draining
-from service.observability.jsonlog import (
+from popcheck.observability import metrics, requestid
+from popcheck.observability.drain import DRAIN_FILE_ENV, is_draining
+from popcheck.observability.jsonlog import (
     REQUEST_ID_ENVIRON_KEY,
     ROUTE_ENVIRON_KEY,
     URGENCY_ENVIRON_KEY,

@@ -3,9 +3,9 @@
 Nothing below ``service/api`` sees a schema; the pipeline gets plain dicts.
 """
 
-from service.schemas.errors import flatten_messages
-from service.schemas.request import AssessmentRequestSchema
-from service.schemas.response import AssessmentSchema, RulesetDescriptionSchema
+from popcheck.schemas.errors import flatten_messages
+from popcheck.schemas.request import AssessmentRequestSchema
+from popcheck.schemas.response import AssessmentSchema, RulesetDescriptionSchema
 
 __all__ = [
     "AssessmentRequestSchema",

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, fields, validate
 
-from service.cds import HOOK, SUMMARY_MAX
-from service.schemas.openapi import COMPONENT
+from popcheck.cds import HOOK, SUMMARY_MAX
+from popcheck.schemas.openapi import COMPONENT
 
 
 def _doc(description: str) -> dict[str, str]:

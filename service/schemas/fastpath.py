@@ -29,7 +29,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, missing, validate
 
-from service.schemas.fields import StrictBoolean, StrictInteger, StrictNumber, unique_items
+from popcheck.schemas.fields import StrictBoolean, StrictInteger, StrictNumber, unique_items
 
 Loader = Callable[[Mapping[str, Any]], dict[str, Any] | None]
 

@@ -2,14 +2,14 @@
 them: the elements popcheck sets or reads. Everything else of a resource is FHIR's own
 (https://hl7.org/fhir/R4/), so these objects stay open (``unknown = INCLUDE``); what a
 response must hold to answer popcheck's Questionnaire is checked when it is read
-(``service.fhir.answers``: 422 with ``errors`` by ``linkId``).
+(``popcheck.fhir.answers``: 422 with ``errors`` by ``linkId``).
 """
 
 from __future__ import annotations
 
 from marshmallow import INCLUDE, Schema, fields, validate
 
-from service.schemas.openapi import COMPONENT
+from popcheck.schemas.openapi import COMPONENT
 
 
 def _doc(description: str) -> dict[str, str]:

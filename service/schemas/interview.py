@@ -3,8 +3,8 @@
 Read from ``AssessmentRequestSchema``, the one declaration of the request: the same fields and
 validators that load a request (``Range`` gives ``minimum``/``maximum``, ``OneOf`` the
 choices), plus the field ``metadata`` that only people read (``description``, ``unit``,
-``labels`` by choice). The typed ``questions`` of an assessment (``service.assessment``) and
-the FHIR Questionnaire (``service.fhir``) are both built from ``request_fields()`` at load,
+``labels`` by choice). The typed ``questions`` of an assessment (``popcheck.assessment``) and
+the FHIR Questionnaire (``popcheck.fhir``) are both built from ``request_fields()`` at load,
 never per request.
 """
 
@@ -18,8 +18,8 @@ from typing import Any, Final
 
 from marshmallow import Schema, fields, validate
 
-from service.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
-from service.schemas.request import AssessmentRequestSchema
+from popcheck.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
+from popcheck.schemas.request import AssessmentRequestSchema
 
 __all__ = ["QUESTION_TYPES", "FieldSpec", "Option", "request_fields"]
 

@@ -32,7 +32,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import RAISE, Schema, fields, validate
 
-from service.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
+from popcheck.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
 
 COMPONENT = "component"
 """Field metadata key: the name of the component the field's property becomes. Not an

@@ -19,8 +19,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from service.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
-from service.schemas.openapi import COMPONENT
+from popcheck.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
+from popcheck.schemas.openapi import COMPONENT
 
 # Each choice with its plain-language label: what an app shows for it (the typed questions of
 # an assessment, the FHIR Questionnaire). Every value needs a label; the order is the

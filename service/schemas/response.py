@@ -23,8 +23,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-from service.schemas.interview import QUESTION_TYPES
-from service.schemas.openapi import COMPONENT
+from popcheck.schemas.interview import QUESTION_TYPES
+from popcheck.schemas.openapi import COMPONENT
 
 URGENCY_LEVELS = ("self_care", "routine", "soon", "urgent", "emergency")
 LIKELIHOODS = ("likely", "possible")

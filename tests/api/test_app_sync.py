@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask import Flask, Response
 
-from service.app import PopcheckFlask, create_app
+from popcheck.app import PopcheckFlask, create_app
 
 
 def test_every_registered_function_is_known_sync() -> None:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from service.api.auth import key_is_valid
-from service.app import create_app
+from popcheck.api.auth import key_is_valid
+from popcheck.app import create_app
 from tests.api.support import assert_problem
 
 KEYS = ["first-key", "second-key"]

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
-from service.jsontext import MalformedJson, _parse_strictly, parse_json_object
+from popcheck.jsontext import MalformedJson, _parse_strictly, parse_json_object
 from tests.api.support import assert_problem
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import yaml
 from flask.testing import FlaskClient
 
-from service.config import DEFAULT_RULES_DIR
-from service.rules_check import citation
+from popcheck.config import DEFAULT_RULES_DIR
+from popcheck.rules_check import citation
 
 SOURCES = yaml.safe_load((DEFAULT_RULES_DIR / "sources.yaml").read_text(encoding="utf-8"))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from service.config import DEFAULT_RULES_DIR, ConfigError, Settings, load_settings
+from popcheck.config import DEFAULT_RULES_DIR, ConfigError, Settings, load_settings
 
 
 def test_defaults() -> None:

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from werkzeug.exceptions import default_exceptions
 from werkzeug.http import HTTP_STATUS_CODES
 
-from service.api.errors import ValidationProblem
+from popcheck.api.errors import ValidationProblem
 from tests.api.support import assert_problem
 
 CODES = sorted(default_exceptions)
@@ -91,7 +91,7 @@ def test_404_whole_body(client: FlaskClient) -> None:
 def test_unhandled_exception_is_logged_and_generic(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from service.app import create_app
+    from popcheck.app import create_app
 
     app = create_app({"TESTING": True, "PROPAGATE_EXCEPTIONS": False})
 

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from service.schemas import AssessmentRequestSchema
-from service.schemas.fastpath import compile_loader
-from service.schemas.fields import StrictNumber
+from popcheck.schemas import AssessmentRequestSchema
+from popcheck.schemas.fastpath import compile_loader
+from popcheck.schemas.fields import StrictNumber
 from tests.api.test_schemas import RANGES, _at
 
 SCHEMA = AssessmentRequestSchema()

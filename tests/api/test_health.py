@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.api.health import is_ready
-from service.state import get_state
+from popcheck.api.health import is_ready
+from popcheck.state import get_state
 
 PASS = {"status": "pass"}
 FAIL = {"status": "fail"}
@@ -61,7 +61,7 @@ def test_readiness_checks_are_consulted(app: Flask, client: FlaskClient) -> None
 
 
 def test_each_app_has_its_own_readiness(app: Flask) -> None:
-    from service.app import create_app
+    from popcheck.app import create_app
 
     other = create_app({"TESTING": True})
     get_state(other).readiness.start_draining()

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from flask.testing import FlaskClient
 
-from service.observability.requestid import new_uuid4
+from popcheck.observability.requestid import new_uuid4
 
 
 def test_new_uuid4_is_a_canonical_version_4_uuid() -> None:

@@ -13,8 +13,8 @@ from openapi_core import OpenAPI
 from openapi_core.configurations import Config
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 
-from service.app import create_app
-from service.schemas import AssessmentSchema, RulesetDescriptionSchema
+from popcheck.app import create_app
+from popcheck.schemas import AssessmentSchema, RulesetDescriptionSchema
 from tests.api.support import ROOT, SPEC_PATH, send
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
@@ -151,7 +151,7 @@ def test_rules_body_loads(client: FlaskClient) -> None:
 
 
 def test_readyz_503_conforms(client: FlaskClient) -> None:
-    from service.state import get_state
+    from popcheck.state import get_state
 
     get_state(client.application).readiness.start_draining()
     response = check(client, method="GET", path="/readyz")
@@ -161,7 +161,7 @@ def test_readyz_503_conforms(client: FlaskClient) -> None:
 def test_500_conforms() -> None:
     from dataclasses import replace
 
-    from service.state import get_state
+    from popcheck.state import get_state
 
     app = create_app({"TESTING": True, "PROPAGATE_EXCEPTIONS": False})
     state = get_state(app)

@@ -10,8 +10,8 @@ import re
 
 from flask.testing import FlaskClient
 
-from service.config import _ENV as SETTINGS_ENV
-from service.schemas import AssessmentRequestSchema
+from popcheck.config import _ENV as SETTINGS_ENV
+from popcheck.schemas import AssessmentRequestSchema
 from tests.api.support import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -36,7 +36,7 @@ def test_readme_puts_the_two_commands_near_the_top() -> None:
 
 
 def test_readme_shows_the_ready_line_make_run_prints() -> None:
-    from service.serversettings import ServerSettings
+    from popcheck.serversettings import ServerSettings
 
     line = f"popcheck is ready: open {ServerSettings().local_url}/docs (Ctrl-C stops it)"
     assert line in README

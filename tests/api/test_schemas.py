@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from marshmallow import Schema, ValidationError, fields, validate
 
-from service.facts import FACTS, REQUEST_FIELDS
-from service.schemas import AssessmentRequestSchema, flatten_messages
-from service.schemas.request import TIGHT_MUSCLES
+from popcheck.facts import FACTS, REQUEST_FIELDS
+from popcheck.schemas import AssessmentRequestSchema, flatten_messages
+from popcheck.schemas.request import TIGHT_MUSCLES
 
 SCHEMA = AssessmentRequestSchema()
 

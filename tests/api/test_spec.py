@@ -16,10 +16,10 @@ from flask.testing import FlaskClient
 from marshmallow import Schema, fields, validate
 from openapi_spec_validator import validate as validate_spec
 
-from service.api.spec import PATHS_FILE, load_spec, render_spec
-from service.cli import main
-from service.schemas import AssessmentRequestSchema, AssessmentSchema, RulesetDescriptionSchema
-from service.schemas.fields import StrictBoolean, StrictInteger, StrictNumber
+from popcheck.api.spec import PATHS_FILE, load_spec, render_spec
+from popcheck.cli import main
+from popcheck.schemas import AssessmentRequestSchema, AssessmentSchema, RulesetDescriptionSchema
+from popcheck.schemas.fields import StrictBoolean, StrictInteger, StrictNumber
 from tests.api.support import ROOT, SPEC_PATH
 
 SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from service.app import create_app
-from service.config import DEFAULT_RULES_DIR, ConfigError
-from service.engine import RuleError
+from popcheck.app import create_app
+from popcheck.config import DEFAULT_RULES_DIR, ConfigError
+from popcheck.engine import RuleError
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from service.app import create_app
+from popcheck.app import create_app
 from tests.api.support import PROBLEM_JSON, problem
 
 KEY = "s3cret-key"
@@ -342,7 +342,7 @@ def test_chunked_within_the_limit_is_assessed(client: FlaskClient) -> None:
 
 
 def test_503_while_draining(client: FlaskClient) -> None:
-    from service.state import get_state
+    from popcheck.state import get_state
 
     get_state(client.application).readiness.start_draining()
     response = client.get("/readyz")
@@ -355,7 +355,7 @@ def test_500_is_generic() -> None:
     app = create_app({"TESTING": True, "PROPAGATE_EXCEPTIONS": False})
     from dataclasses import replace
 
-    from service.state import get_state
+    from popcheck.state import get_state
 
     class Broken:
         ruleset = get_state(app).assessor.ruleset

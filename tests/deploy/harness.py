@@ -161,7 +161,7 @@ class Serve:
         self.outputs += [stdout, stderr]
         with stdout.open("wb") as out, stderr.open("wb") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "service.cli", "serve", *args],
+                [sys.executable, "-m", "popcheck.cli", "serve", *args],
                 cwd=REPO,
                 env=self.env,
                 stdout=out,

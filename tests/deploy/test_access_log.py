@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.observability.jsonlog import AccessLogger, JsonFormatter, _timestamp
+from popcheck.observability.jsonlog import AccessLogger, JsonFormatter, _timestamp
 
 
 class _Response:

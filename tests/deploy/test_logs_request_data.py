@@ -1,6 +1,6 @@
 """Nothing of a request line, query string or header reaches a log line, including the lines
 gunicorn itself writes when its parser refuses a request (``Invalid HTTP request line:
-'...'``): service.observability.jsonlog.RequestDataFilter on ``gunicorn.error``."""
+'...'``): popcheck.observability.jsonlog.RequestDataFilter on ``gunicorn.error``."""
 
 from __future__ import annotations
 

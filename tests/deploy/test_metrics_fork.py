@@ -11,12 +11,12 @@ import sys
 import textwrap
 from pathlib import Path
 
-from service.observability import metrics
+from popcheck.observability import metrics
 
 _FORKING_SCRIPT = textwrap.dedent(
     """
     import json, os
-    from service.observability import metrics
+    from popcheck.observability import metrics
 
     metrics.record_request("POST", "/fork-test", 200, 0.0003)  # child kept by the parent
     metrics.record_assessment({"urgency": {"level": "fork_test"}}, ())

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from service.app import create_app
-from service.observability.metrics import RULE_HIT_FLUSH_SECONDS
-from service.state import get_state
+from popcheck.app import create_app
+from popcheck.observability.metrics import RULE_HIT_FLUSH_SECONDS
+from popcheck.state import get_state
 from tests.deploy.harness import ASSESS_BODY, Processes, request, scrape, total
 
 pytestmark = pytest.mark.slow

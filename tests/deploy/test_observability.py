@@ -13,8 +13,8 @@ import pytest
 from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
 
-from service.observability import metrics
-from service.observability.jsonlog import AccessLogger, JsonFormatter, gunicorn_logconfig
+from popcheck.observability import metrics
+from popcheck.observability.jsonlog import AccessLogger, JsonFormatter, gunicorn_logconfig
 from tests.deploy.harness import ASSESS_BODY
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from service.commands.serve import WSGI_TARGET, gunicorn_config_path
-from service.config import DEFAULT_RULES_DIR
-from service.serversettings import load_server_settings
+from popcheck.commands.serve import WSGI_TARGET, gunicorn_config_path
+from popcheck.config import DEFAULT_RULES_DIR
+from popcheck.serversettings import load_server_settings
 from tests.deploy.harness import Processes, request, status_or_none, wait_until
 
 pytestmark = pytest.mark.slow

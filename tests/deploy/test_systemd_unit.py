@@ -12,7 +12,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from service.config import Settings
+from popcheck.config import Settings
 from tests.support.binaries import require_binary
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from tests.deploy.harness import REPO
 _MASTER_AND_WORKER = """
 import gc, json, os, runpy, sys
 settings = runpy.run_path(sys.argv[1])
-from service.app import create_app
+from popcheck.app import create_app
 app = create_app({"TESTING": True})
 loaded = len(gc.get_objects())
 settings["pre_fork"](None, None)

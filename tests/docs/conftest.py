@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.app import create_app
+from popcheck.app import create_app
 
 
 @pytest.fixture(scope="module")

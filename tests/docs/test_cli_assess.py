@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from service.cli import main
+from popcheck.cli import main
 from tests.docs.examples_support import EXAMPLES_DIR, ROOT, load_example
 
 EMERGENCY = EXAMPLES_DIR / "red_flag_emergency.json"
@@ -169,7 +169,7 @@ def test_rules_option_uses_that_directory(
 @pytest.mark.parametrize(("stdin", "status"), [('{"age": 40, "bogus": 1}', 2), ('{"age": 40}', 0)])
 def test_the_installed_command_never_prints_a_traceback(stdin: str, status: int) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "service.cli", "assess", "-"],
+        [sys.executable, "-m", "popcheck.cli", "assess", "-"],
         input=stdin,
         capture_output=True,
         text=True,
@@ -185,7 +185,7 @@ def test_a_reader_that_stops_early_is_not_an_error() -> None:
     # `popcheck assess --explain file | head -n 1`: the pipe closes before the output is
     # written. Python's default would end with a BrokenPipeError traceback.
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "assess", "--json", "--explain", str(SCIATICA)],
+        [sys.executable, "-m", "popcheck.cli", "assess", "--json", "--explain", str(SCIATICA)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,

@@ -178,7 +178,7 @@ def test_cli_command_runs_as_shown(doc: DocCommand) -> None:
     words = shlex.split(doc.command)
     env = {key: value for key, value in os.environ.items() if not key.startswith("POPCHECK_")}
     done = subprocess.run(
-        [sys.executable, "-m", "service.cli", *words[1:]],
+        [sys.executable, "-m", "popcheck.cli", *words[1:]],
         cwd=ROOT,
         env=env,
         capture_output=True,

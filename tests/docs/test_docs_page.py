@@ -7,7 +7,7 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from service.api.docs import SWAGGER_UI_ASSETS, SWAGGER_UI_DIR
+from popcheck.api.docs import SWAGGER_UI_ASSETS, SWAGGER_UI_DIR
 
 
 def test_root_redirects_to_docs(client: FlaskClient) -> None:
@@ -77,7 +77,7 @@ def test_initializer_disables_the_public_validator(client: FlaskClient) -> None:
 
 def test_docs_stay_open_when_api_keys_are_configured() -> None:
     # The page, its files and the spec carry no health data; a browser sends no key for them.
-    from service.app import create_app
+    from popcheck.app import create_app
 
     client = create_app({"TESTING": True, "api_keys": "secret-key"}).test_client()
     assert client.post("/assess", json={"age": 40}).status_code == 401

@@ -1,7 +1,7 @@
 """The golden clinical cases (``tests/golden/*.yaml``), one test per case, plus the proof that
 between them they fire every rule and cover what issue 4 asks for.
 
-The same cases run under ``popcheck rules test``; both go through ``service.golden``.
+The same cases run under ``popcheck rules test``; both go through ``popcheck.golden``.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from service.assessment import URGENCY_LEVELS, Assessor, load_assessor
-from service.config import DEFAULT_RULES_DIR
-from service.golden import CaseResult, GoldenCase, load_cases, run_case
+from popcheck.assessment import URGENCY_LEVELS, Assessor, load_assessor
+from popcheck.config import DEFAULT_RULES_DIR
+from popcheck.golden import CaseResult, GoldenCase, load_cases, run_case
 
 CASES_DIR = Path(__file__).parent
 CASES = load_cases(CASES_DIR)

@@ -1,4 +1,4 @@
-"""``service.golden`` itself: a malformed case is refused, and a wrong expectation fails.
+"""``popcheck.golden`` itself: a malformed case is refused, and a wrong expectation fails.
 
 Without these, a typo in a case file or a runner that checks nothing would let every golden
 case "pass".
@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from service.assessment import Assessor, load_assessor
-from service.config import DEFAULT_RULES_DIR
-from service.golden import GoldenCase, GoldenError, load_cases, run_case
+from popcheck.assessment import Assessor, load_assessor
+from popcheck.config import DEFAULT_RULES_DIR
+from popcheck.golden import GoldenCase, GoldenError, load_cases, run_case
 
 
 @pytest.fixture(scope="module")

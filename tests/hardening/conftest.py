@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.app import create_app
+from popcheck.app import create_app
 from tests.deploy.harness import Processes, Serve, wait_until
 from tests.hardening.processes import worker_pids
 

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.schemas import AssessmentSchema
+from popcheck.schemas import AssessmentSchema
 from tests.hardening.corpus import PROBLEM_JSON, request_fields, with_value
 
 # Every code point, surrogates included.

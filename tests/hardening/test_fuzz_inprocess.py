@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
 
-from service.app import create_app
+from popcheck.app import create_app
 from tests.hardening import schemathesis_hooks  # noqa: F401  (GET /openapi.yaml is text)
 from tests.hardening.corpus import REPO
 

@@ -15,10 +15,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask.testing import FlaskClient
 
-from service.api.cds import CLOCK_CONFIG
-from service.app import create_app
-from service.cds import age_on
-from service.schemas.cds import CdsResponseSchema, CdsServicesSchema
+from popcheck.api.cds import CLOCK_CONFIG
+from popcheck.app import create_app
+from popcheck.cds import age_on
+from popcheck.schemas.cds import CdsResponseSchema, CdsServicesSchema
 
 SERVICE = "/cds-services/popcheck-back-triage"
 QUESTIONNAIRE = "https://popcheck.example/fhir/Questionnaire/popcheck-intake"
@@ -385,7 +385,7 @@ def test_without_jwts_the_api_keys_guard_the_service() -> None:
 
 
 def test_a_jwks_file_needs_issuers(tmp_path: Path) -> None:
-    from service.config import ConfigError
+    from popcheck.config import ConfigError
 
     jwks = tmp_path / "jwks.json"
     jwks.write_text('{"keys": []}')

@@ -13,7 +13,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from flask.testing import FlaskClient
 
-from service.api.cds import CLOCK_CONFIG
+from popcheck.api.cds import CLOCK_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
 FHIR_EXAMPLES = ROOT / "examples" / "fhir"

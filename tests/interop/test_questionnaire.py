@@ -11,10 +11,10 @@ import pytest
 from fhir.resources.R4B.questionnaire import Questionnaire
 from flask.testing import FlaskClient
 
-from service.app import create_app
-from service.assessment.prepared import question_entries
-from service.facts import REQUEST_FIELDS
-from service.state import get_state
+from popcheck.app import create_app
+from popcheck.assessment.prepared import question_entries
+from popcheck.facts import REQUEST_FIELDS
+from popcheck.state import get_state
 
 URL = "/fhir/Questionnaire/popcheck-intake"
 
@@ -91,7 +91,7 @@ def test_the_canonical_base_is_a_setting(client: FlaskClient) -> None:
 
 
 def test_a_bad_base_refuses_to_start() -> None:
-    from service.config import ConfigError
+    from popcheck.config import ConfigError
 
     with pytest.raises(ConfigError, match="fhir_base"):
         create_app({"fhir_base": "not a url"})

@@ -11,8 +11,8 @@ import pytest
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from flask.testing import FlaskClient
 
-from service.app import create_app
-from service.golden import load_cases
+from popcheck.app import create_app
+from popcheck.golden import load_cases
 from tests.interop.support import response_for
 
 FHIR = "application/fhir+json"

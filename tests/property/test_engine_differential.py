@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.engine import EvaluationError, Evaluator, FactSpec, FactType, Ruleset, evaluate
-from service.engine.analysis import analyse_table
-from service.engine.loader import compile_table
-from service.engine.plan import INDEX_MIN_RULES
+from popcheck.engine import EvaluationError, Evaluator, FactSpec, FactType, Ruleset, evaluate
+from popcheck.engine.analysis import analyse_table
+from popcheck.engine.loader import compile_table
+from popcheck.engine.plan import INDEX_MIN_RULES
 from tests.support.engine_rules import facts_strategy
 
 FACTS: Mapping[str, FactSpec] = {

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from service.engine import FactSpec, Ruleset, evaluate, load_ruleset
-from service.engine.jdm import export_jdm, nest
+from popcheck.engine import FactSpec, Ruleset, evaluate, load_ruleset
+from popcheck.engine.jdm import export_jdm, nest
 from tests.support.engine_rules import FACTS, FIXTURE, facts_strategy
 from tests.support.zen_results import table_values
 
@@ -40,8 +40,8 @@ def test_zen_runs_the_export_of_the_fixture_like_we_do(facts: dict[str, Any]) ->
 
 
 def _shipped() -> tuple[Ruleset, Mapping[str, FactSpec]]:
-    from service.config import DEFAULT_RULES_DIR
-    from service.facts import FACTS as APP_FACTS
+    from popcheck.config import DEFAULT_RULES_DIR
+    from popcheck.facts import FACTS as APP_FACTS
 
     return load_ruleset(Path(DEFAULT_RULES_DIR), APP_FACTS), APP_FACTS
 

@@ -16,10 +16,10 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 
-from service.config import DEFAULT_RULES_DIR
-from service.engine import Evaluator, load_ruleset, plain_value
-from service.engine.plan import build_plan
-from service.facts import FACTS
+from popcheck.config import DEFAULT_RULES_DIR
+from popcheck.engine import Evaluator, load_ruleset, plain_value
+from popcheck.engine.plan import build_plan
+from popcheck.facts import FACTS
 from tests.support.engine_rules import FACTS as MINI_FACTS
 from tests.support.engine_rules import FIXTURE, build, facts_strategy, rule, table
 

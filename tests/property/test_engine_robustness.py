@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.engine import EvaluationError, Evaluator, Finding, check_ruleset, load_ruleset
+from popcheck.engine import EvaluationError, Evaluator, Finding, check_ruleset, load_ruleset
 from tests.support.engine_rules import FACTS, FIXTURE
 
 SCALARS = st.one_of(

@@ -7,7 +7,7 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from service.engine import EvaluationError, Evaluator, load_ruleset
+from popcheck.engine import EvaluationError, Evaluator, load_ruleset
 from tests.support.engine_rules import FACTS, FIXTURE
 
 

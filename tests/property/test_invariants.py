@@ -1,6 +1,6 @@
 """The API contract's invariants, held over generated valid requests (hypothesis).
 
-Requests are generated from ``service.facts.FACTS`` (so every field of the contract is
+Requests are generated from ``popcheck.facts.FACTS`` (so every field of the contract is
 exercised with its own type and range) with each field absent, ``null`` or answered; numbers
 lean towards the ruleset's named thresholds, where a wrong ``<`` versus ``<=`` would hide.
 """
@@ -14,10 +14,10 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
-from service.assessment import URGENCY_LEVELS, Assessor, load_assessor
-from service.config import DEFAULT_RULES_DIR
-from service.engine import FactType
-from service.facts import DERIVED_SOURCES, FACTS, REQUEST_FIELDS
+from popcheck.assessment import URGENCY_LEVELS, Assessor, load_assessor
+from popcheck.config import DEFAULT_RULES_DIR
+from popcheck.engine import FactType
+from popcheck.facts import DERIVED_SOURCES, FACTS, REQUEST_FIELDS
 from tests.support import texts
 
 ASSESSOR: Assessor = load_assessor(DEFAULT_RULES_DIR)

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from service.engine import FactSpec, FactType, Finding, Ruleset, load_ruleset
+from popcheck.engine import FactSpec, FactType, Finding, Ruleset, load_ruleset
 
 FIXTURE = Path(__file__).resolve().parents[1] / "unit" / "engine" / "fixtures" / "mini"
 

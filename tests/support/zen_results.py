@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.engine import HitPolicy, Ruleset
+from popcheck.engine import HitPolicy, Ruleset
 
 
 def table_values(result: dict[str, Any], ruleset: Ruleset) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""``service.assessment``: how the engine's results become one Assessment body.
+"""``popcheck.assessment``: how the engine's results become one Assessment body.
 
 The clinical answers themselves are proven by the golden cases and the property tests; these
 tests pin the assembly: which reasons, which rule, which order, what is filtered, and that a
@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from service.assessment import URGENCY_LEVELS, Assessor, load_assessor
-from service.config import DEFAULT_RULES_DIR
-from service.engine import EvaluationError, RuleError
+from popcheck.assessment import URGENCY_LEVELS, Assessor, load_assessor
+from popcheck.config import DEFAULT_RULES_DIR
+from popcheck.engine import EvaluationError, RuleError
 
 BODY_KEYS = {
     "ruleset",

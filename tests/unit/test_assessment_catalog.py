@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from service.assessment import Assessor, load_assessor
-from service.config import DEFAULT_RULES_DIR
+from popcheck.assessment import Assessor, load_assessor
+from popcheck.config import DEFAULT_RULES_DIR
 
 # The source keys of clinical-notes.md, plus "seed" for the article.
 SOURCES = {

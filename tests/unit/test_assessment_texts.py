@@ -1,4 +1,4 @@
-"""How ``service.assessment.texts`` prepares catalog texts once and fills them in per request.
+"""How ``popcheck.assessment.texts`` prepares catalog texts once and fills them in per request.
 
 The shipped catalog quotes only answers and one chained count, so the rarer paths (a table
 output shadowing another, a result that is not a single value) are pinned here directly.
@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from service.assessment.texts import Text, sentences, show
-from service.engine import TableResult
+from popcheck.assessment.texts import Text, sentences, show
+from popcheck.engine import TableResult
 
 FACTS: dict[str, Any] = {"age": 52.0, "muscles.tight": ["lower_back", "hips"], "onset": None}
 

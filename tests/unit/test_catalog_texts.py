@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from service.assessment import Assessor, load_assessor
-from service.config import DEFAULT_RULES_DIR
+from popcheck.assessment import Assessor, load_assessor
+from popcheck.config import DEFAULT_RULES_DIR
 from tests.support.texts import (
     DRUGS_AND_BRANDS,
     MEDICINE_WORDS,

@@ -1,4 +1,4 @@
-"""``service.facts``: the declared facts match the contract, and ``to_facts`` flattens a request
+"""``popcheck.facts``: the declared facts match the contract, and ``to_facts`` flattens a request
 and derives what the tables read, never turning a missing answer into a "no"."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from marshmallow import Schema, ValidationError, fields, validate
 
-from service.engine import FactSpec, FactType
-from service.facts import (
+from popcheck.engine import FactSpec, FactType
+from popcheck.facts import (
     DERIVED_SOURCES,
     FACTS,
     REQUEST_FIELDS,
@@ -17,8 +17,8 @@ from service.facts import (
     _request_facts,
     to_facts,
 )
-from service.schemas import AssessmentRequestSchema
-from service.schemas.fields import StrictInteger
+from popcheck.schemas import AssessmentRequestSchema
+from popcheck.schemas.fields import StrictInteger
 
 SCHEMA = AssessmentRequestSchema()
 

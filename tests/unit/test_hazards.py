@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from service.assessment import load_assessor
-from service.commands.rules import run_check
-from service.config import DEFAULT_RULES_DIR
-from service.hazards import HAZARDS_FILE, Hazard, hazard_findings, load_hazards
+from popcheck.assessment import load_assessor
+from popcheck.commands.rules import run_check
+from popcheck.config import DEFAULT_RULES_DIR
+from popcheck.hazards import HAZARDS_FILE, Hazard, hazard_findings, load_hazards
 
 ROOT = Path(__file__).resolve().parents[2]
 HAZARDS, SHAPE = load_hazards(DEFAULT_RULES_DIR)

@@ -1,4 +1,4 @@
-"""``service.schemas.openapi``: each kind of field the contract uses becomes exactly the JSON
+"""``popcheck.schemas.openapi``: each kind of field the contract uses becomes exactly the JSON
 Schema it enforces, and schemas become components (or inline objects) as the spec needs."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-from service.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
-from service.schemas.openapi import COMPONENT, schema_components
+from popcheck.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
+from popcheck.schemas.openapi import COMPONENT, schema_components
 
 NULL = "null"
 

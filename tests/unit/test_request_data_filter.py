@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from service.observability.jsonlog import JsonFormatter, RequestDataFilter
+from popcheck.observability.jsonlog import JsonFormatter, RequestDataFilter
 
 
 def _record(msg: str, *args: object, exc: bool = False) -> logging.LogRecord:

@@ -7,7 +7,7 @@ import os
 import pytest
 from prometheus_client import REGISTRY
 
-from service.observability import metrics
+from popcheck.observability import metrics
 
 
 def _hits(table: str, rule: str) -> float:

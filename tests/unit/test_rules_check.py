@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from service.assessment import load_assessor
-from service.commands import rules as rules_command
-from service.config import DEFAULT_RULES_DIR
-from service.engine import RuleError
-from service.rules_check import check_rules
+from popcheck.assessment import load_assessor
+from popcheck.commands import rules as rules_command
+from popcheck.config import DEFAULT_RULES_DIR
+from popcheck.engine import RuleError
+from popcheck.rules_check import check_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -228,7 +228,7 @@ def test_a_key_written_twice_is_a_finding(rules: Path, capsys: pytest.CaptureFix
 
 
 def test_every_shipped_source_has_a_citation() -> None:
-    from service.rules_check import load_sources
+    from popcheck.rules_check import load_sources
 
     sources, findings = load_sources(DEFAULT_RULES_DIR)
     assert findings == []
@@ -240,7 +240,7 @@ def test_rules_inputs_lists_every_fact_and_chained_output(
 ) -> None:
     import json
 
-    from service.facts import FACTS
+    from popcheck.facts import FACTS
 
     assert rules_command.main(["inputs", "--json"]) == 0
     found = {entry["name"]: entry for entry in json.loads(capsys.readouterr().out)}

@@ -7,19 +7,19 @@ from typing import Any
 import pytest
 from marshmallow import validate
 
-from service.assessment import Assessor
-from service.assessment.prepared import RANK, question_entries
-from service.schemas.interview import QUESTION_TYPES, request_fields
-from service.schemas.request import AssessmentRequestSchema
-from service.schemas.response import QuestionSchema
+from popcheck.assessment import Assessor
+from popcheck.assessment.prepared import RANK, question_entries
+from popcheck.schemas.interview import QUESTION_TYPES, request_fields
+from popcheck.schemas.request import AssessmentRequestSchema
+from popcheck.schemas.response import QuestionSchema
 
 _KEYS = ["field", "text", "type", "options", "minimum", "maximum", "unit", "raises_to", "follows"]
 
 
 @pytest.fixture(scope="module")
 def assessor() -> Assessor:
-    from service.app import create_app
-    from service.state import get_state
+    from popcheck.app import create_app
+    from popcheck.state import get_state
 
     return get_state(create_app({"TESTING": True})).assessor
 

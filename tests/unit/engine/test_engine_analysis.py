@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from service.engine import check_ruleset
+from popcheck.engine import check_ruleset
 from tests.support.engine_rules import FACTS, rule, table, unlocated, write_ruleset
 
 OUT = {"name": "o", "type": "int"}
@@ -243,7 +243,7 @@ def test_static_analysis(
 
 def test_gap_examples_really_match_no_rule(tmp_path: Path) -> None:
     # The reported example is concrete: evaluating it matches nothing.
-    from service.engine import evaluate, load_ruleset
+    from popcheck.engine import evaluate, load_ruleset
 
     cells = [{"saddle": "true"}, {"saddle": "false, null", "rom": '"full", "reduced", null'}]
     rules = [rule(f"r{i}", {"o": i}) | {"when": when} for i, when in enumerate(cells)]

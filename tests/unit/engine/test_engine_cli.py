@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from service.commands import rules as rules_command
-from service.engine import FactSpec
+from popcheck.commands import rules as rules_command
+from popcheck.engine import FactSpec
 from tests.support.engine_rules import FACTS, FIXTURE
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import yaml
 
-from service.commands.rules import _Report, _run_scenario
-from service.config import DEFAULT_RULES_DIR
-from service.engine import load_ruleset
-from service.engine.loader import validate
-from service.engine.schema import SCENARIO_SCHEMA, TABLE_SCHEMA
+from popcheck.commands.rules import _Report, _run_scenario
+from popcheck.config import DEFAULT_RULES_DIR
+from popcheck.engine import load_ruleset
+from popcheck.engine.loader import validate
+from popcheck.engine.schema import SCENARIO_SCHEMA, TABLE_SCHEMA
 
 DOC = (Path(__file__).resolve().parents[3] / "docs" / "rules.md").read_text()
 
@@ -36,7 +36,7 @@ def test_docs_table_example_is_schema_valid() -> None:
 
 
 def test_docs_scenario_example_passes_on_the_shipped_rules() -> None:
-    from service.facts import FACTS
+    from popcheck.facts import FACTS
 
     block = re.search(r"```yaml\n(.*?)\n```", _section("Engine scenarios"), re.S)
     assert block is not None

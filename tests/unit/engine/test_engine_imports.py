@@ -9,10 +9,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import service.engine
+import popcheck.engine
 
-ENGINE = Path(service.engine.__file__).resolve().parent
-PACKAGE = "service.engine"
+ENGINE = Path(popcheck.engine.__file__).resolve().parent
+PACKAGE = "popcheck.engine"
 
 
 def _imports(path: Path) -> set[str]:
@@ -31,7 +31,7 @@ def _imports(path: Path) -> set[str]:
 
 def engine_graph() -> dict[str, set[str]]:
     """Module -> the engine modules it imports; the package (``__init__``) is one of them,
-    so a module that imports from ``service.engine`` itself closes a cycle through it."""
+    so a module that imports from ``popcheck.engine`` itself closes a cycle through it."""
     modules = {f"{PACKAGE}.{path.stem}": path for path in ENGINE.glob("*.py")}
     modules[PACKAGE] = modules.pop(f"{PACKAGE}.__init__")
     return {name: _imports(path) & modules.keys() - {name} for name, path in modules.items()}

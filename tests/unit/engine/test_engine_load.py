@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from service.engine import Finding, RuleError, check_ruleset, load_ruleset
+from popcheck.engine import Finding, RuleError, check_ruleset, load_ruleset
 from tests.support.engine_rules import FACTS, FIXTURE, rule, table, unlocated, write_ruleset
 
 LEVEL = {"name": "level", "type": "enum", "values": ["urgent", "routine"]}

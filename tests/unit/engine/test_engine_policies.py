@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from service import engine
-from service.engine import Evaluation, EvaluationError, Evaluator, HitPolicy, Ruleset, load_ruleset
-from service.engine.plan import build_plan
+from popcheck import engine
+from popcheck.engine import Evaluation, EvaluationError, Evaluator, HitPolicy, Ruleset, load_ruleset
+from popcheck.engine.plan import build_plan
 from tests.support.engine_rules import FACTS, FIXTURE, build, rule, table
 
 LEVEL = {

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from service.engine import FactType, InputDef
-from service.engine.unary import UnaryTestError, compile_test
+from popcheck.engine import FactType, InputDef
+from popcheck.engine.unary import UnaryTestError, compile_test
 
 INT = InputDef("n", FactType.INT, range=(0, 10))
 NUMBER = InputDef("x", FactType.NUMBER)
