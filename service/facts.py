@@ -19,10 +19,10 @@ from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Final
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema
 
 from popcheck.engine import FactSpec, FactType
-from popcheck.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
+from popcheck.schemas.interview import FieldSpec, field_specs
 from popcheck.schemas.request import AssessmentRequestSchema
 
 __all__ = ["DERIVED_SOURCES", "FACTS", "REQUEST_FIELDS", "UnknownFieldError", "to_facts"]
@@ -30,53 +30,29 @@ __all__ = ["DERIVED_SOURCES", "FACTS", "REQUEST_FIELDS", "UnknownFieldError", "t
 _BOOL = FactSpec(FactType.BOOL)
 
 
-def _range(field: fields.Field[Any], path: str) -> tuple[float, float]:
-    """The closed domain of a number field: its ``Range``, which the engine's gap and overlap
-    analysis needs on both ends."""
-    for validator in field.validators:
-        if isinstance(validator, validate.Range):
-            if validator.min is None or validator.max is None:
-                break
-            if not (validator.min_inclusive and validator.max_inclusive):
-                break
-            return (float(validator.min), float(validator.max))
-    raise TypeError(f"request field {path!r} needs a closed validate.Range(low, high)")
+def _fact(spec: FieldSpec) -> FactSpec:
+    """The fact a request field is, read from the same field and validators that load it
+    (``schemas.interview`` reads them once for the questions, the Questionnaire and here)."""
+    match spec.type:
+        case "boolean":
+            return _BOOL
+        case "integer" | "number":
+            # The engine's gap and overlap analysis needs both ends of a number's domain.
+            if spec.minimum is None or spec.maximum is None:
+                raise TypeError(f"request field {spec.path!r} needs a closed validate.Range")
+            kind = FactType.INT if spec.type == "integer" else FactType.NUMBER
+            return FactSpec(kind, range=(float(spec.minimum), float(spec.maximum)))
+        case "choice":
+            return FactSpec(FactType.ENUM, values=tuple(o.value for o in spec.options or ()))
+        case "multi_choice":
+            return FactSpec(FactType.ENUM_LIST, values=tuple(o.value for o in spec.options or ()))
+    raise TypeError(f"request field {spec.path!r}: no fact type for {spec.type!r}")
 
 
-def _choices(field: fields.Field[Any], path: str) -> tuple[str, ...]:
-    for validator in field.validators:
-        if isinstance(validator, validate.OneOf):
-            return tuple(str(choice) for choice in validator.choices)
-    raise TypeError(f"request field {path!r} needs validate.OneOf(choices)")
-
-
-def _fact(field: fields.Field[Any], path: str) -> FactSpec:
-    """The fact a request field is, from the same field and validators that load it."""
-    if isinstance(field, StrictBoolean):
-        return _BOOL
-    if isinstance(field, StrictInteger):
-        return FactSpec(FactType.INT, range=_range(field, path))
-    if isinstance(field, StrictNumber):
-        return FactSpec(FactType.NUMBER, range=_range(field, path))
-    if isinstance(field, EnumSet):
-        return FactSpec(FactType.ENUM_LIST, values=_choices(field.inner, path))
-    if type(field) is fields.String:
-        return FactSpec(FactType.ENUM, values=_choices(field, path))
-    # A field the tables could not type (free text, a plain Integer that coerces) must be
-    # modelled here before it can be a fact, never skipped.
-    raise TypeError(f"request field {path!r}: no fact type for {type(field).__name__}")
-
-
-def _request_facts(schema: Schema, prefix: str = "") -> Iterator[tuple[str, FactSpec]]:
+def _request_facts(schema: Schema) -> Iterator[tuple[str, FactSpec]]:
     """``(dotted path, fact)`` for every leaf field of ``schema``, in declaration order."""
-    for name, field in schema.fields.items():
-        path = f"{prefix}{field.data_key or name}"
-        if isinstance(field, fields.Nested):
-            if field.many:
-                raise TypeError(f"request field {path!r}: a list of objects is not a fact")
-            yield from _request_facts(field.schema, f"{path}.")
-        else:
-            yield path, _fact(field, path)
+    for spec in field_specs(schema):
+        yield spec.path, _fact(spec)
 
 
 # Request fields, in the order of the API contract, read from the request schema itself: the

@@ -21,7 +21,7 @@ from marshmallow import Schema, fields, validate
 from popcheck.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
 from popcheck.schemas.request import AssessmentRequestSchema
 
-__all__ = ["QUESTION_TYPES", "FieldSpec", "Option", "request_fields"]
+__all__ = ["QUESTION_TYPES", "FieldSpec", "Option", "field_specs", "request_fields"]
 
 QUESTION_TYPES: Final[tuple[str, ...]] = ("boolean", "integer", "number", "choice", "multi_choice")
 """How a question is answered: yes/no, a whole number, any number, one choice, several."""
@@ -55,9 +55,13 @@ class FieldSpec:
     unit: str | None = None
 
 
-def _range(field: fields.Field[Any]) -> tuple[int | float | None, int | float | None]:
+def _range(field: fields.Field[Any], path: str) -> tuple[int | float | None, int | float | None]:
     for validator in field.validators:
         if isinstance(validator, validate.Range):
+            # An exclusive bound would read as an inclusive minimum or maximum to every
+            # consumer (the typed questions, the Questionnaire, the engine's facts).
+            if not (validator.min_inclusive and validator.max_inclusive):
+                raise TypeError(f"request field {path!r} needs an inclusive validate.Range")
             return validator.min, validator.max
     return None, None
 
@@ -85,7 +89,7 @@ def _spec(field: fields.Field[Any], path: str, section: str | None) -> FieldSpec
     if isinstance(field, StrictBoolean):
         return FieldSpec(type="boolean", **common)
     if isinstance(field, StrictInteger | StrictNumber):
-        low, high = _range(field)
+        low, high = _range(field, path)
         return FieldSpec(
             type="integer" if isinstance(field, StrictInteger) else "number",
             minimum=low,
@@ -100,12 +104,17 @@ def _spec(field: fields.Field[Any], path: str, section: str | None) -> FieldSpec
     raise TypeError(f"request field {path!r}: no question type for {type(field).__name__}")
 
 
-def _walk(schema: Schema, prefix: str = "", section: str | None = None) -> Iterator[FieldSpec]:
+def field_specs(
+    schema: Schema, prefix: str = "", section: str | None = None
+) -> Iterator[FieldSpec]:
+    """Every leaf field of ``schema`` in declaration order; ``TypeError`` naming the field
+    for one that cannot be typed (a field is never skipped)."""
     for name, field in schema.fields.items():
         key = field.data_key or name
         if isinstance(field, fields.Nested):
-            nested = field.schema
-            yield from _walk(nested, f"{prefix}{key}.", f"{prefix}{key}")
+            if field.many:
+                raise TypeError(f"request field {prefix}{key!r}: a list of objects is no question")
+            yield from field_specs(field.schema, f"{prefix}{key}.", f"{prefix}{key}")
         else:
             yield _spec(field, f"{prefix}{key}", section)
 
@@ -113,4 +122,4 @@ def _walk(schema: Schema, prefix: str = "", section: str | None = None) -> Itera
 @functools.cache
 def request_fields() -> Mapping[str, FieldSpec]:
     """Every request field by dotted path, in the contract's order (read once per process)."""
-    return MappingProxyType({spec.path: spec for spec in _walk(AssessmentRequestSchema())})
+    return MappingProxyType({spec.path: spec for spec in field_specs(AssessmentRequestSchema())})
