@@ -5,37 +5,19 @@ request's extensions, FHIR resources in ``prefetch``) stay open here.
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from popcheck.cds import HOOK, SUMMARY_MAX
+from popcheck.schemas.base import ClosedSchema, OpenSchema, TolerantSchema, described
 from popcheck.schemas.openapi import COMPONENT
 
 
-def _doc(description: str) -> dict[str, str]:
-    return {"description": description}
-
-
-class _Open(Schema):
-    class Meta:
-        unknown = INCLUDE
-
-
-class _Closed(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class _IgnoreUnknown(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-class CdsPrefetchTemplatesSchema(_Closed):
+class CdsPrefetchTemplatesSchema(ClosedSchema):
     patient = fields.String(required=True)
     intake = fields.String(required=True)
 
 
-class CdsServiceSchema(_Closed):
+class CdsServiceSchema(ClosedSchema):
     """One service of the discovery document."""
 
     hook = fields.String(required=True, validate=validate.Equal(HOOK))
@@ -46,35 +28,35 @@ class CdsServiceSchema(_Closed):
     usage_requirements = fields.String(data_key="usageRequirements")
 
 
-class CdsServicesSchema(_Closed):
+class CdsServicesSchema(ClosedSchema):
     """`GET /cds-services`: the services popcheck offers (one)."""
 
     services = fields.List(fields.Nested(CdsServiceSchema), required=True)
 
 
-class CdsHookContextSchema(_Open):
-    user_id = fields.String(data_key="userId", metadata=_doc("Who is looking at the chart."))
+class CdsHookContextSchema(OpenSchema):
+    user_id = fields.String(data_key="userId", metadata=described("Who is looking at the chart."))
     patient_id = fields.String(
-        required=True, data_key="patientId", metadata=_doc("The patient in context.")
+        required=True, data_key="patientId", metadata=described("The patient in context.")
     )
     encounter_id = fields.String(data_key="encounterId")
 
 
-class CdsPrefetchSchema(_Open):
+class CdsPrefetchSchema(OpenSchema):
     patient = fields.Dict(
         allow_none=True,
-        metadata=_doc("The Patient (`birthDate` gives the age when the answers lack it)."),
+        metadata=described("The Patient (`birthDate` gives the age when the answers lack it)."),
     )
     intake = fields.Dict(
         allow_none=True,
-        metadata=_doc(
+        metadata=described(
             "The latest QuestionnaireResponse to popcheck's Questionnaire, or a searchset "
             "Bundle of them (the newest is used); `null` when the client found none."
         ),
     )
 
 
-class CdsRequestSchema(_Open):
+class CdsRequestSchema(OpenSchema):
     """A `patient-view` call. popcheck reads `prefetch` only; it never calls `fhirServer`."""
 
     hook = fields.String(required=True, validate=validate.Equal(HOOK))
@@ -84,18 +66,18 @@ class CdsRequestSchema(_Open):
     context = fields.Nested(CdsHookContextSchema, required=True)
     prefetch = fields.Nested(
         CdsPrefetchSchema,
-        metadata=_doc(
+        metadata=described(
             "`patient` and `intake` (see the discovery document). Without `intake` the "
             "answer is 412: popcheck does not fetch."
         ),
     )
 
 
-class CardSourceSchema(_Closed):
+class CardSourceSchema(ClosedSchema):
     label = fields.String(required=True)
 
 
-class CardSchema(_Closed):
+class CardSchema(ClosedSchema):
     """One card: the urgency, with red flags, reasons and likely causes in `detail`."""
 
     uuid = fields.String(required=True)
@@ -105,18 +87,18 @@ class CardSchema(_Closed):
         validate=validate.OneOf(("info", "warning", "critical")),
         metadata={COMPONENT: "CardIndicator"},
     )
-    detail = fields.String(required=True, metadata=_doc("GitHub-flavoured Markdown."))
+    detail = fields.String(required=True, metadata=described("GitHub-flavoured Markdown."))
     source = fields.Nested(CardSourceSchema, required=True)
 
 
-class CdsResponseSchema(_Closed):
+class CdsResponseSchema(ClosedSchema):
     """The cards: one for the urgency, none when there are no answers."""
 
     cards = fields.List(fields.Nested(CardSchema), required=True)
 
 
-class CdsFeedbackItemSchema(_IgnoreUnknown):
-    card = fields.String(required=True, metadata=_doc("The `uuid` of the card."))
+class CdsFeedbackItemSchema(TolerantSchema):
+    card = fields.String(required=True, metadata=described("The `uuid` of the card."))
     outcome = fields.String(
         required=True,
         validate=validate.OneOf(("accepted", "overridden")),
@@ -125,7 +107,7 @@ class CdsFeedbackItemSchema(_IgnoreUnknown):
     outcome_timestamp = fields.String(data_key="outcomeTimestamp")
 
 
-class CdsFeedbackSchema(_Open):
+class CdsFeedbackSchema(OpenSchema):
     """What the clinician did with cards."""
 
     feedback = fields.List(
@@ -135,7 +117,7 @@ class CdsFeedbackSchema(_Open):
     )
 
 
-class CdsFeedbackReceivedSchema(_Closed):
+class CdsFeedbackReceivedSchema(ClosedSchema):
     """How many feedback entries were counted."""
 
     received = fields.Integer(required=True, strict=True)

@@ -7,37 +7,29 @@ response must hold to answer popcheck's Questionnaire is checked when it is read
 
 from __future__ import annotations
 
-from marshmallow import INCLUDE, Schema, fields, validate
+from marshmallow import fields, validate
 
+from popcheck.schemas.base import OpenSchema, described
 from popcheck.schemas.openapi import COMPONENT
 
 
-def _doc(description: str) -> dict[str, str]:
-    return {"description": description}
-
-
-class _Open(Schema):
-    class Meta:
-        unknown = INCLUDE
-
-
-class QuestionnaireResponseItemSchema(_Open):
+class QuestionnaireResponseItemSchema(OpenSchema):
     link_id = fields.String(
         required=True,
         data_key="linkId",
-        metadata=_doc("The Questionnaire item answered: a request field path, or a group."),
+        metadata=described("The Questionnaire item answered: a request field path, or a group."),
     )
     answer = fields.List(
         fields.Dict(),
-        metadata=_doc(
+        metadata=described(
             "`valueBoolean`, `valueInteger`, `valueDecimal` or `valueCoding`, as the item's "
             "type says; several only for a multi-choice item."
         ),
     )
-    item = fields.List(fields.Dict(), metadata=_doc("A group's items."))
+    item = fields.List(fields.Dict(), metadata=described("A group's items."))
 
 
-class QuestionnaireResponseSchema(_Open):
+class QuestionnaireResponseSchema(OpenSchema):
     """A FHIR R4 QuestionnaireResponse to popcheck's Questionnaire
     (`GET /fhir/Questionnaire/popcheck-intake`), items nested as its groups are."""
 
@@ -48,7 +40,7 @@ class QuestionnaireResponseSchema(_Open):
     )
     questionnaire = fields.String(
         required=True,
-        metadata=_doc("The Questionnaire's canonical `url` (optionally `|version`)."),
+        metadata=described("The Questionnaire's canonical `url` (optionally `|version`)."),
     )
     status = fields.String(
         validate=validate.OneOf(("in-progress", "completed", "amended")),
@@ -57,7 +49,7 @@ class QuestionnaireResponseSchema(_Open):
     item = fields.List(fields.Nested(QuestionnaireResponseItemSchema))
 
 
-class QuestionnaireSchema(_Open):
+class QuestionnaireSchema(OpenSchema):
     """The FHIR R4 Questionnaire of popcheck's intake: one item per request field (`linkId` =
     the field path), grouped by section, `enableWhen` on follow-up questions."""
 
@@ -66,7 +58,7 @@ class QuestionnaireSchema(_Open):
     )
     id = fields.String(required=True)
     url = fields.String(required=True)
-    version = fields.String(required=True, metadata=_doc("The ruleset's version."))
+    version = fields.String(required=True, metadata=described("The ruleset's version."))
     name = fields.String(required=True)
     title = fields.String(required=True)
     status = fields.String(required=True, validate=validate.Equal("active"))

@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
+from popcheck.schemas.base import ClosedSchema, described
 from popcheck.schemas.fields import EnumSet, StrictBoolean, StrictInteger, StrictNumber
 from popcheck.schemas.openapi import COMPONENT
 
@@ -56,21 +57,12 @@ RECENT_TRAUMA = tuple(RECENT_TRAUMA_LABELS)
 COURSE = tuple(COURSE_LABELS)
 
 
-class StrictSchema(Schema):
-    """Base for every request schema: unknown fields raise, at every nesting level."""
-
-    class Meta:
-        unknown = RAISE
-
-
 def _doc(description: str, unit: str | None = None) -> dict[str, Any]:
     # The caller-facing text of a field; apispec copies it into openapi.yaml (make spec).
     # ``unit`` (plain language, e.g. "minutes") and ``labels`` (by choice) are not OpenAPI
     # keywords, so apispec leaves them out; the typed questions and the FHIR Questionnaire
     # read them (service/schemas/interview.py).
-    if unit is None:
-        return {"description": description}
-    return {"description": description, "unit": unit}
+    return described(description) if unit is None else described(description, unit=unit)
 
 
 def _int(
@@ -116,7 +108,7 @@ def _enum_set(labels: Mapping[str, str], component: str, description: str) -> En
     )
 
 
-class PainSchema(StrictSchema):
+class PainSchema(ClosedSchema):
     """``pain``: current back pain and how it behaves."""
 
     level = _int(
@@ -148,7 +140,7 @@ class PainSchema(StrictSchema):
     )
 
 
-class NeuroSchema(StrictSchema):
+class NeuroSchema(ClosedSchema):
     """``neuro``: leg and saddle symptoms (the cauda equina questions live here)."""
 
     numbness = _bool("Numbness in leg or foot.")
@@ -172,7 +164,7 @@ class NeuroSchema(StrictSchema):
     )
 
 
-class StiffnessSchema(StrictSchema):
+class StiffnessSchema(ClosedSchema):
     """``stiffness``: morning stiffness, range of motion, a stuck spot."""
 
     morning_minutes = _int(0, 1440, "Morning stiffness duration.", unit="minutes")
@@ -183,7 +175,7 @@ class StiffnessSchema(StrictSchema):
     localized = _bool("One specific spot feels stuck.")
 
 
-class MusclesSchema(StrictSchema):
+class MusclesSchema(ClosedSchema):
     """``muscles``: which areas feel tight, and spasm."""
 
     tight = _enum_set(
@@ -194,7 +186,7 @@ class MusclesSchema(StrictSchema):
     spasm = _bool("Muscle spasm.")
 
 
-class LifestyleSchema(StrictSchema):
+class LifestyleSchema(ClosedSchema):
     """``lifestyle``: sitting, activity, strain and posture."""
 
     sitting_hours_per_day = _number(0, 24, "Hours sitting on a typical day.", unit="hours")
@@ -205,7 +197,7 @@ class LifestyleSchema(StrictSchema):
     poor_posture = _bool("Long periods hunched or slumped.")
 
 
-class HistorySchema(StrictSchema):
+class HistorySchema(ClosedSchema):
     """``history``: trauma and conditions that change what is safe or likely."""
 
     recent_trauma = _enum(
@@ -245,7 +237,7 @@ class HistorySchema(StrictSchema):
     hla_b27_positive = _bool("A blood test found HLA-B27.")
 
 
-class SystemicSchema(StrictSchema):
+class SystemicSchema(ClosedSchema):
     """``systemic``: whole-body signs."""
 
     fever = _bool("Fever now or recently.")
@@ -257,10 +249,10 @@ class SystemicSchema(StrictSchema):
     abdominal_pulsing = _bool("A pulsing or throbbing feeling in the belly.")
 
 
-class AssessmentRequestSchema(StrictSchema):
+class AssessmentRequestSchema(ClosedSchema):
     """The whole request. Loads into a plain nested dict for ``Assessor.assess``."""
 
-    class Meta(StrictSchema.Meta):
+    class Meta(ClosedSchema.Meta):
         description = (
             "One person's answers. Only `age` is required. Absent or `null` means not "
             'answered; `false` means "no".'

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, fields, validate
 
+from popcheck.schemas.base import ClosedSchema, TolerantSchema, described
 from popcheck.schemas.interview import QUESTION_TYPES
 from popcheck.schemas.openapi import COMPONENT
 
@@ -37,11 +38,6 @@ _DIGEST = validate.Regexp(r"^sha256:[0-9a-f]{64}$")
 _VERSION = "Semantic version of the ruleset."
 
 
-def _doc(description: str, **more: Any) -> dict[str, Any]:
-    """Field metadata: the caller-facing description (and e.g. a ``COMPONENT`` name)."""
-    return {"description": description, **more}
-
-
 def _enum(values: tuple[str, ...], component: str, **kwargs: Any) -> fields.String:
     """One of ``values``, written once in the spec as the named enum ``component``, so every
     use is one type in a generated client. A nullable one (``allow_none=True``) is that
@@ -53,44 +49,32 @@ def _strings(**kwargs: Any) -> fields.List[str]:
     return fields.List(fields.String(), **kwargs)
 
 
-class _Strict(Schema):
-    """An object the contract closes: unknown members are a contract break."""
-
-    class Meta:
-        unknown = RAISE
-
-
-class _Open(Schema):
-    """An object the contract leaves open: a caller must ignore members it does not know
-    (problem details' extension members, health details, a trace that grows between
-    ruleset versions)."""
-
-    class Meta:
-        unknown = EXCLUDE
+class Meta:
+    unknown = EXCLUDE
 
 
 # ---------------------------------------------------------------- POST /assess
 
 
-class RulesetRefSchema(_Strict):
+class RulesetRefSchema(ClosedSchema):
     """Which rules produced an assessment."""
 
     name = fields.String(required=True)
-    version = fields.String(required=True, metadata=_doc(_VERSION))
+    version = fields.String(required=True, metadata=described(_VERSION))
     digest = fields.String(
         required=True,
         validate=_DIGEST,
-        metadata=_doc("`sha256:` over the rule files; any edit changes it."),
+        metadata=described("`sha256:` over the rule files; any edit changes it."),
     )
 
 
-class UrgencySchema(_Strict):
+class UrgencySchema(ClosedSchema):
     """The one urgency level, with what to do and why."""
 
     level = fields.String(
         required=True,
         validate=validate.OneOf(URGENCY_LEVELS),
-        metadata=_doc(
+        metadata=described(
             "Lowest first: `self_care`; `routine` (see a GP or physiotherapist within weeks); "
             "`soon` (within days); `urgent` (same day, within 24 h); `emergency` (now).",
             # Named, because clients switch on it: one enum type shared by every use.
@@ -101,21 +85,23 @@ class UrgencySchema(_Strict):
         required=True,
         strict=True,
         validate=validate.Range(0, 4),
-        metadata=_doc("Position of `level`, 0 (`self_care`) to 4 (`emergency`)."),
+        metadata=described("Position of `level`, 0 (`self_care`) to 4 (`emergency`)."),
     )
-    seek_care = fields.String(required=True, metadata=_doc("What to do and how soon, in words."))
+    seek_care = fields.String(
+        required=True, metadata=described("What to do and how soon, in words.")
+    )
     reasons = _strings(
-        required=True, metadata=_doc("Why this level, in terms of the person's answers.")
+        required=True, metadata=described("Why this level, in terms of the person's answers.")
     )
-    rule = fields.String(required=True, metadata=_doc("Id of the rule that set the level."))
+    rule = fields.String(required=True, metadata=described("Id of the rule that set the level."))
 
 
-class RedFlagSchema(_Strict):
+class RedFlagSchema(ClosedSchema):
     """A serious pattern found, with the request fields that triggered it."""
 
     id = fields.String(
         required=True,
-        metadata=_doc(
+        metadata=described(
             "`cauda_equina`, `neurological_deficit`, `fracture`, `infection`, `malignancy`, "
             "`aortic_aneurysm` (more may be added)."
         ),
@@ -123,20 +109,20 @@ class RedFlagSchema(_Strict):
     label = fields.String(required=True)
     explanation = fields.String(
         required=True,
-        metadata=_doc(
+        metadata=described(
             "In plain words, what the flag could mean and why it needs a clinician; never a "
             "diagnosis. A flag raised on age alone says so."
         ),
     )
-    evidence = _strings(required=True, metadata=_doc("Request field paths that triggered it."))
+    evidence = _strings(required=True, metadata=described("Request field paths that triggered it."))
 
 
-class CauseSchema(_Strict):
+class CauseSchema(ClosedSchema):
     """A likely or possible cause, explained in terms of the person's answers."""
 
     id = fields.String(
         required=True,
-        metadata=_doc(
+        metadata=described(
             "`refractory_period`, `muscle_guarding`, `reduced_flexibility`, "
             "`joint_restriction`, `facet_osteoarthritis`, `disc_problem`, "
             "`nerve_root_irritation`, `inflammatory_back_pain`, `osteoporosis` "
@@ -147,7 +133,7 @@ class CauseSchema(_Strict):
     likelihood = _enum(LIKELIHOODS, "Likelihood", required=True)
     score = fields.Float(required=True, validate=validate.Range(0, 1))
     explanation = fields.String(
-        required=True, metadata=_doc("Why, in terms of the person's own answers.")
+        required=True, metadata=described("Why, in terms of the person's own answers.")
     )
     evidence = _strings(required=True)
 
@@ -158,11 +144,11 @@ def _dose_count(description: str) -> fields.Integer:
         allow_none=True,
         strict=True,
         validate=validate.Range(1),
-        metadata=_doc(description),
+        metadata=described(description),
     )
 
 
-class DoseDetailSchema(_Strict):
+class DoseDetailSchema(ClosedSchema):
     """A stretch's or therapy's dose as numbers, for apps that show timers or counters; each
     member is `null` when that part of the dose does not apply."""
 
@@ -174,7 +160,7 @@ class DoseDetailSchema(_Strict):
     days_per_week = _dose_count("Days a week.")
 
 
-class RecommendationSchema(_Strict):
+class RecommendationSchema(ClosedSchema):
     """Something to do: a referral, a precaution, a therapy or a stretch."""
 
     id = fields.String(required=True)
@@ -184,7 +170,7 @@ class RecommendationSchema(_Strict):
     dose = fields.String(
         required=True,
         allow_none=True,
-        metadata=_doc(
+        metadata=described(
             "Reps, holds and times a day, for stretches and therapies; otherwise `null`."
         ),
     )
@@ -192,22 +178,24 @@ class RecommendationSchema(_Strict):
         DoseDetailSchema,
         required=True,
         allow_none=True,
-        metadata=_doc("`dose` as numbers; `null` where there is no dose."),
+        metadata=described("`dose` as numbers; `null` where there is no dose."),
     )
-    reason = fields.String(required=True, metadata=_doc("Why it is recommended for this person."))
+    reason = fields.String(
+        required=True, metadata=described("Why it is recommended for this person.")
+    )
 
 
-class QuestionOptionSchema(_Strict):
+class QuestionOptionSchema(ClosedSchema):
     """One choice of a `choice` or `multi_choice` question."""
 
-    value = fields.String(required=True, metadata=_doc("What to send in the request."))
-    label = fields.String(required=True, metadata=_doc("What to show the person."))
+    value = fields.String(required=True, metadata=described("What to send in the request."))
+    label = fields.String(required=True, metadata=described("What to show the person."))
 
 
 _NULLABLE: dict[str, Any] = {"required": True, "allow_none": True}
 
 
-class QuestionSchema(_Strict):
+class QuestionSchema(ClosedSchema):
     """An unanswered field whose answer could raise the urgency, typed so that an app can ask
     it without a form of its own: how it is answered (`type`), its choices (`options`), its
     range and unit, the highest level an answer could lead to (`raises_to`) and the lead
@@ -215,27 +203,27 @@ class QuestionSchema(_Strict):
 
     field = fields.String(
         required=True,
-        metadata=_doc("The request field path to answer, e.g. `neuro.saddle_numbness`."),
+        metadata=described("The request field path to answer, e.g. `neuro.saddle_numbness`."),
     )
     text = fields.String(required=True)
     type = _enum(QUESTION_TYPES, "QuestionType", required=True)
     options = fields.List(
         fields.Nested(QuestionOptionSchema),
         **_NULLABLE,
-        metadata=_doc(
+        metadata=described(
             "The choices of a `choice` or `multi_choice` question, in the contract's order; "
             "`null` for any other type. A `multi_choice` answer is a list (`[]`: none of them)."
         ),
     )
     minimum = fields.Float(
-        **_NULLABLE, metadata=_doc("The lowest answer of a number; otherwise `null`.")
+        **_NULLABLE, metadata=described("The lowest answer of a number; otherwise `null`.")
     )
     maximum = fields.Float(
-        **_NULLABLE, metadata=_doc("The highest answer of a number; otherwise `null`.")
+        **_NULLABLE, metadata=described("The highest answer of a number; otherwise `null`.")
     )
     unit = fields.String(
         **_NULLABLE,
-        metadata=_doc("The unit of a number, in plain words (`minutes`); otherwise `null`."),
+        metadata=described("The unit of a number, in plain words (`minutes`); otherwise `null`."),
     )
     # The same field as ``Urgency.level``, so it is the same ``UrgencyLevel`` component.
     raises_to = fields.String(
@@ -245,14 +233,14 @@ class QuestionSchema(_Strict):
     )
     follows = _strings(
         **_NULLABLE,
-        metadata=_doc(
+        metadata=described(
             "A follow-up question names its lead questions: it is asked only while not every "
             "lead was answered `false`. `null` when it is not a follow-up."
         ),
     )
 
 
-class ContradictionWarningSchema(_Strict):
+class ContradictionWarningSchema(ClosedSchema):
     """Answers that contradict each other. (Not ``Warning``: that name is a built-in type in
     several languages clients are generated in.)"""
 
@@ -262,37 +250,37 @@ class ContradictionWarningSchema(_Strict):
     field_paths = _strings(required=True, data_key="fields")
 
 
-class TraceMatchSchema(_Open):
+class TraceMatchSchema(TolerantSchema):
     """A rule that matched, what it produced, and the guidance it encodes."""
 
     rule = fields.String(required=True)
-    outputs = fields.Dict(metadata=_doc("Output name to value (any JSON value)."))
-    source = fields.String(metadata=_doc("The key of the guidance the rule encodes."))
+    outputs = fields.Dict(metadata=described("Output name to value (any JSON value)."))
+    source = fields.String(metadata=described("The key of the guidance the rule encodes."))
     citation = fields.String(
-        allow_none=True, metadata=_doc("That guidance in full: title, authors, year, link.")
+        allow_none=True, metadata=described("That guidance in full: title, authors, year, link.")
     )
 
 
-class RuleDescriptionSchema(_Strict):
+class RuleDescriptionSchema(ClosedSchema):
     """One rule of a table: its id and the guidance it encodes."""
 
     id = fields.String(required=True)
-    source = fields.String(required=True, metadata=_doc("The key of the guidance."))
+    source = fields.String(required=True, metadata=described("The key of the guidance."))
     citation = fields.String(
         required=True,
         allow_none=True,
-        metadata=_doc("That guidance in full: title, authors, year, link (null without one)."),
+        metadata=described("That guidance in full: title, authors, year, link (null without one)."),
     )
 
 
-class TracePartialSchema(_Open):
+class TracePartialSchema(TolerantSchema):
     """A rule whose answered conditions hold, but that also needs unanswered fields."""
 
     rule = fields.String(required=True)
     missing = _strings(required=True)
 
 
-class TraceNearMissSchema(_Open):
+class TraceNearMissSchema(TolerantSchema):
     """A rule that failed on exactly one answered condition."""
 
     rule = fields.String(required=True)
@@ -301,10 +289,10 @@ class TraceNearMissSchema(_Open):
     missing = _strings()
 
 
-class TraceEntrySchema(_Open):
+class TraceEntrySchema(TolerantSchema):
     """One table's evaluation, for ``?explain=true``."""
 
-    class Meta(_Open.Meta):
+    class Meta(TolerantSchema.Meta):
         description = (
             "One decision table's evaluation. For reading and debugging; its detail may grow "
             "between ruleset versions, so do not build logic on it."
@@ -315,61 +303,63 @@ class TraceEntrySchema(_Open):
     matched = fields.List(
         fields.Nested(TraceMatchSchema),
         required=True,
-        metadata=_doc("The rules that matched, with what they produced."),
+        metadata=described("The rules that matched, with what they produced."),
     )
     # "partial" would shadow Schema.partial; the JSON name stays "partial".
     partial_matches = fields.List(
         fields.Nested(TracePartialSchema),
         data_key="partial",
-        metadata=_doc("Rules whose answered conditions hold but that also need unanswered fields."),
+        metadata=described(
+            "Rules whose answered conditions hold but that also need unanswered fields."
+        ),
     )
     near_misses = fields.List(
         fields.Nested(TraceNearMissSchema),
-        metadata=_doc("Rules that failed on exactly one answered condition, naming it."),
+        metadata=described("Rules that failed on exactly one answered condition, naming it."),
     )
     # Any JSON value, null included.
     value = fields.Raw(
-        allow_none=True, metadata=_doc("What the table passes on to tables that read it.")
+        allow_none=True, metadata=described("What the table passes on to tables that read it.")
     )
 
 
-class AssessmentSchema(_Strict):
+class AssessmentSchema(ClosedSchema):
     """The whole ``POST /assess`` response."""
 
-    id = fields.UUID(required=True, metadata=_doc("This assessment."))
+    id = fields.UUID(required=True, metadata=described("This assessment."))
     ruleset = fields.Nested(RulesetRefSchema, required=True)
     urgency = fields.Nested(UrgencySchema, required=True)
     red_flags = fields.List(fields.Nested(RedFlagSchema), required=True)
     causes = fields.List(
-        fields.Nested(CauseSchema), required=True, metadata=_doc("Most likely first.")
+        fields.Nested(CauseSchema), required=True, metadata=described("Most likely first.")
     )
     recommendations = fields.List(fields.Nested(RecommendationSchema), required=True)
     questions = fields.List(
         fields.Nested(QuestionSchema),
         required=True,
-        metadata=_doc("Unanswered fields whose answer could raise the urgency."),
+        metadata=described("Unanswered fields whose answer could raise the urgency."),
     )
     warnings = fields.List(
         fields.Nested(ContradictionWarningSchema),
         required=True,
-        metadata=_doc(
+        metadata=described(
             "Answers that contradict each other. A warning never raises or lowers urgency "
             "on its own."
         ),
     )
     disclaimer = fields.String(
-        required=True, metadata=_doc("Not a diagnosis; seek care when worried.")
+        required=True, metadata=described("Not a diagnosis; seek care when worried.")
     )
     trace = fields.List(
         fields.Nested(TraceEntrySchema),
-        metadata=_doc("Only with `explain=true`. Each table evaluated, in evaluation order."),
+        metadata=described("Only with `explain=true`. Each table evaluated, in evaluation order."),
     )
 
 
 # ---------------------------------------------------------------- GET /rules
 
 
-class TableDescriptionSchema(_Strict):
+class TableDescriptionSchema(ClosedSchema):
     """One decision table, as ``GET /rules`` lists it."""
 
     name = fields.String(required=True)
@@ -378,7 +368,7 @@ class TableDescriptionSchema(_Strict):
     aggregation = _enum(AGGREGATIONS, "Aggregation", allow_none=True)
     inputs = _strings(
         required=True,
-        metadata=_doc(
+        metadata=described(
             "Facts the table reads (request field paths, derived facts, `<table>.<output>`)."
         ),
     )
@@ -387,11 +377,11 @@ class TableDescriptionSchema(_Strict):
     rules = fields.List(
         fields.Nested(RuleDescriptionSchema),
         required=True,
-        metadata=_doc("Each rule, in table order, with the guidance it encodes."),
+        metadata=described("Each rule, in table order, with the guidance it encodes."),
     )
 
 
-class VocabularyEntrySchema(_Strict):
+class VocabularyEntrySchema(ClosedSchema):
     """An id the service can return, with its label; urgency levels add ``rank`` and
     ``seek_care``, recommendations their ``type``."""
 
@@ -402,22 +392,22 @@ class VocabularyEntrySchema(_Strict):
     type = _enum(RECOMMENDATION_TYPES, "RecommendationType")
 
 
-class RulesetDescriptionSchema(_Strict):
+class RulesetDescriptionSchema(ClosedSchema):
     """The ``GET /rules`` body."""
 
     name = fields.String(required=True)
-    version = fields.String(required=True, metadata=_doc(_VERSION))
+    version = fields.String(required=True, metadata=described(_VERSION))
     digest = fields.String(required=True, validate=_DIGEST)
     tables = fields.List(
         fields.Nested(TableDescriptionSchema),
         required=True,
-        metadata=_doc("In evaluation (dependency) order."),
+        metadata=described("In evaluation (dependency) order."),
     )
     vocabulary = fields.Dict(
         keys=fields.String(),
         values=fields.List(fields.Nested(VocabularyEntrySchema)),
         required=True,
-        metadata=_doc(
+        metadata=described(
             "Every id the service can return, by kind (`urgency`, `red_flags`, `causes`, "
             "`likelihood`, `recommendations`, `warnings`, `questions`), with its label. "
             "Urgency levels also carry `rank` and `seek_care`; recommendations their `type`."
@@ -428,7 +418,7 @@ class RulesetDescriptionSchema(_Strict):
 # ---------------------------------------------------------------- probes and errors
 
 
-class HealthSchema(_Open):
+class HealthSchema(TolerantSchema):
     """``/healthz``, ``/livez``, ``/readyz`` (``application/health+json``)."""
 
     status = _enum(HEALTH_STATUSES, "HealthStatus", required=True)
@@ -438,7 +428,7 @@ def _field_errors(**kwargs: Any) -> fields.Dict:
     return fields.Dict(
         keys=fields.String(),
         values=fields.List(fields.String(), validate=validate.Length(min=1)),
-        metadata=_doc(
+        metadata=described(
             "Dotted field path (`pain.level`, `muscles.tight.2`) to its messages.",
             **{COMPONENT: "FieldErrors"},
         ),
@@ -446,24 +436,24 @@ def _field_errors(**kwargs: Any) -> fields.Dict:
     )
 
 
-class ProblemSchema(_Open):
+class ProblemSchema(TolerantSchema):
     """Every error body (RFC 9457, ``application/problem+json``)."""
 
-    class Meta(_Open.Meta):
+    class Meta(TolerantSchema.Meta):
         description = "RFC 9457 problem details."
 
     type = fields.String(
         required=True,
-        metadata=_doc(
+        metadata=described(
             "`about:blank`: the status code says what kind of problem it is.",
             format="uri-reference",
         ),
     )
-    title = fields.String(required=True, metadata=_doc("The HTTP status phrase."))
+    title = fields.String(required=True, metadata=described("The HTTP status phrase."))
     status = fields.Integer(required=True, strict=True, validate=validate.Range(400, 599))
     detail = fields.String(
         required=True,
-        metadata=_doc("What went wrong with this request, for a person to read."),
+        metadata=described("What went wrong with this request, for a person to read."),
     )
     errors = _field_errors()
 
