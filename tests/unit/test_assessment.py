@@ -8,6 +8,7 @@ ruleset the pipeline cannot serve is refused at load time.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -295,24 +296,54 @@ def _edit_catalog(rules: Path, edit: Any) -> None:
     path.write_text(yaml.safe_dump(catalog, sort_keys=False), encoding="utf-8")
 
 
-def test_missing_disclaimer_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        pytest.param(lambda c: c.pop("general"), "disclaimer", id="missing_disclaimer_is_refused"),
+        pytest.param(
+            lambda c: c["questions"].pop("neuro.saddle_numbness"),
+            "neuro.saddle_numbness",
+            id="missing_question_text_is_refused",
+        ),
+        pytest.param(
+            lambda c: c["recommendations"]["cat_cow"].pop("dose"),
+            "cat_cow",
+            id="recommendation_without_a_dose_is_refused",
+        ),
+        pytest.param(
+            lambda c: c["recommendations"]["primary_care"].update(dose={"reps": 1}),
+            "primary_care",
+            id="a_dose_on_a_referral_is_refused",
+        ),
+        pytest.param(
+            lambda c: c["causes"]["disc_problem"].update(explains=["nope"]),
+            "explains must list red flag ids",
+            id="a_cause_explaining_an_unknown_flag_is_refused",
+        ),
+        pytest.param(
+            lambda c: c["red_flags"]["infection"].pop("explanation"),
+            "red_flags 'infection' needs an explanation",
+            id="a_red_flag_without_an_explanation_is_refused",
+        ),
+        pytest.param(
+            lambda c: c["red_flags"]["fracture"].pop("explanation_weak"),
+            "rf_fx_over_70_new_pain: weak_alone",
+            id="a_weak_rule_needs_the_flags_weak_explanation",
+        ),
+        pytest.param(
+            lambda c: c["general"]["while_questions_open"].update(x="missing"),
+            "'x', which is not a reason",
+            id="an_all_clear_swap_must_name_reasons",
+        ),
+    ],
+)
+def test_a_catalog_the_assessment_cannot_serve_is_refused(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], Any], message: str
+) -> None:
+    """Each edit breaks one thing the assessment needs of the catalog; loading names it."""
     rules = _copy_rules(tmp_path)
-    _edit_catalog(rules, lambda c: c.pop("general"))
-    with pytest.raises(RuleError, match="disclaimer"):
-        load_assessor(rules)
-
-
-def test_missing_question_text_is_refused(tmp_path: Path) -> None:
-    rules = _copy_rules(tmp_path)
-    _edit_catalog(rules, lambda c: c["questions"].pop("neuro.saddle_numbness"))
-    with pytest.raises(RuleError, match="neuro.saddle_numbness"):
-        load_assessor(rules)
-
-
-def test_recommendation_without_a_dose_is_refused(tmp_path: Path) -> None:
-    rules = _copy_rules(tmp_path)
-    _edit_catalog(rules, lambda c: c["recommendations"]["cat_cow"].pop("dose"))
-    with pytest.raises(RuleError, match="cat_cow"):
+    _edit_catalog(rules, edit)
+    with pytest.raises(RuleError, match=message):
         load_assessor(rules)
 
 
@@ -447,13 +478,6 @@ def test_a_dose_with_an_unknown_key_or_a_bad_count_is_refused(
         load_assessor(rules)
 
 
-def test_a_dose_on_a_referral_is_refused(tmp_path: Path) -> None:
-    rules = _copy_rules(tmp_path)
-    _edit_catalog(rules, lambda c: c["recommendations"]["primary_care"].update(dose={"reps": 1}))
-    with pytest.raises(RuleError, match="primary_care"):
-        load_assessor(rules)
-
-
 @pytest.mark.parametrize(
     ("follows", "message"),
     [
@@ -489,31 +513,3 @@ def test_follow_ups_are_declared_data_that_can_be_read() -> None:
     assert follows["neuro.weakness_worsening"] == ("neuro.leg_weakness",)
     assert follows["history.active_cancer"] == ("history.cancer",)
     assert "neuro.gait_change" in follows["neuro.both_legs"]
-
-
-def test_a_cause_explaining_an_unknown_flag_is_refused(tmp_path: Path) -> None:
-    rules = _copy_rules(tmp_path)
-    _edit_catalog(rules, lambda c: c["causes"]["disc_problem"].update(explains=["nope"]))
-    with pytest.raises(RuleError, match="explains must list red flag ids"):
-        load_assessor(rules)
-
-
-def test_a_red_flag_without_an_explanation_is_refused(tmp_path: Path) -> None:
-    rules = _copy_rules(tmp_path)
-    _edit_catalog(rules, lambda c: c["red_flags"]["infection"].pop("explanation"))
-    with pytest.raises(RuleError, match="red_flags 'infection' needs an explanation"):
-        load_assessor(rules)
-
-
-def test_a_weak_rule_needs_the_flags_weak_explanation(tmp_path: Path) -> None:
-    rules = _copy_rules(tmp_path)
-    _edit_catalog(rules, lambda c: c["red_flags"]["fracture"].pop("explanation_weak"))
-    with pytest.raises(RuleError, match="rf_fx_over_70_new_pain: weak_alone"):
-        load_assessor(rules)
-
-
-def test_an_all_clear_swap_must_name_reasons(tmp_path: Path) -> None:
-    rules = _copy_rules(tmp_path)
-    _edit_catalog(rules, lambda c: c["general"]["while_questions_open"].update(x="missing"))
-    with pytest.raises(RuleError, match="'x', which is not a reason"):
-        load_assessor(rules)
