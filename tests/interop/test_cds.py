@@ -292,9 +292,10 @@ def jwt_client(tmp_path: Path, signing_key: ec.EllipticCurvePrivateKey) -> Flask
     return app.test_client()
 
 
-def _token(key: Any, **claims: Any) -> str:
+def _claims(**claims: Any) -> dict[str, Any]:
+    """A CDS client's claims, valid for the service call, with ``claims`` on top."""
     now = int(time.time())
-    payload = {
+    return {
         "iss": "https://ehr.example",
         "aud": f"http://localhost{SERVICE}",
         "exp": now + 300,
@@ -302,7 +303,10 @@ def _token(key: Any, **claims: Any) -> str:
         "jti": str(uuid.uuid4()),
         **claims,
     }
-    return jwt.encode(payload, key, algorithm="ES384", headers={"kid": "ehr-1"})
+
+
+def _token(key: Any, **claims: Any) -> str:
+    return jwt.encode(_claims(**claims), key, algorithm="ES384", headers={"kid": "ehr-1"})
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -326,16 +330,7 @@ def _unsigned(**claims: Any) -> str:
     def part(obj: Any) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
 
-    now = int(time.time())
-    payload = {
-        "iss": "https://ehr.example",
-        "aud": f"http://localhost{SERVICE}",
-        "exp": now + 300,
-        "iat": now,
-        "jti": "j",
-        **claims,
-    }
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(payload)}."
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(_claims(**claims))}."
 
 
 @pytest.mark.parametrize(
