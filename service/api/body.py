@@ -45,7 +45,8 @@ class NotUtf8MediaType(UnsupportedJsonMediaType):
     def __init__(self, charset: str) -> None:
         super().__init__(
             f"The body must be UTF-8 JSON, but 'Content-Type' says charset={charset[:40]}; "
-            "send UTF-8 with 'Content-Type: application/json' (charset=utf-8 may be added)."
+            "send UTF-8 with 'Content-Type: application/json' or 'application/fhir+json' "
+            "(charset=utf-8 may be added)."
         )
 
 
@@ -127,9 +128,16 @@ def read_json_object(max_bytes: int, environ: dict[str, Any] | None = None) -> d
         environ = request._get_current_object().environ  # type: ignore[attr-defined]
     # Nearly every caller sends exactly "application/json": compare the raw header first
     # and leave werkzeug's parser (parameters, letter case) for everything else.
+    if environ.get("CONTENT_TYPE") != JSON_MEDIA_TYPE and request.mimetype != JSON_MEDIA_TYPE:
+        raise UnsupportedJsonMediaType()
+    return read_json_body(max_bytes, environ)
+
+
+def read_json_body(max_bytes: int, environ: dict[str, Any]) -> dict[str, Any]:
+    """Read at most ``max_bytes`` and parse strictly, the media type already chosen (JSON or
+    FHIR JSON): 415 for a charset other than UTF-8, 413, 400."""
+    # Nearly every caller sends exactly "application/json": the raw header needs no parsing.
     if environ.get("CONTENT_TYPE") != JSON_MEDIA_TYPE:
-        if request.mimetype != JSON_MEDIA_TYPE:
-            raise UnsupportedJsonMediaType()
         charset = request.mimetype_params.get("charset")
         if charset is not None and charset.strip().lower() not in _UTF8_NAMES:
             raise NotUtf8MediaType(charset)

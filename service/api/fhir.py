@@ -12,13 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response
-from werkzeug.exceptions import BadRequest
 
-from popcheck.api.body import read_body
+from popcheck.api.body import read_json_body
 from popcheck.api.errors import ValidationProblem
 from popcheck.fhir import FHIR_JSON, IntakeForm, InvalidResponse, document_from_response
 from popcheck.fhir.questionnaire import QUESTIONNAIRE_ID
-from popcheck.jsontext import MalformedJson, parse_json_object
 
 __all__ = ["create_blueprint", "read_response_document"]
 
@@ -26,11 +24,8 @@ __all__ = ["create_blueprint", "read_response_document"]
 def read_response_document(
     form: IntakeForm, max_bytes: int, environ: dict[str, Any]
 ) -> dict[str, Any]:
-    """The JSON request document a ``QuestionnaireResponse`` body makes (413, 400, 422)."""
-    try:
-        resource = parse_json_object(read_body(max_bytes, environ))
-    except MalformedJson as exc:
-        raise BadRequest(str(exc)) from None
+    """The JSON request document a ``QuestionnaireResponse`` body makes (415, 413, 400, 422)."""
+    resource = read_json_body(max_bytes, environ)
     try:
         return document_from_response(form, resource)
     except InvalidResponse as exc:
