@@ -335,26 +335,22 @@ def _question_details(
     entries: Mapping[str, tuple[str, tuple[str, ...]]],
 ) -> dict[str, tuple[dict[str, Any], ...]]:
     """Each question's entry for each level it could raise the urgency to, typed from the
-    request contract (``request_fields``)."""
+    request contract (``request_fields``): only the members that apply to its type (options
+    for choices; range and unit for numbers) and ``follows`` only for a follow-up."""
     specs = request_fields()
     details: dict[str, tuple[dict[str, Any], ...]] = {}
     for field, (text, leads) in entries.items():
         spec = specs[field]
-        options = spec.options
+        typed: dict[str, Any] = {"field": field, "text": text, "type": spec.type}
+        if spec.options is not None:
+            typed["options"] = [
+                {"value": option.value, "label": option.label} for option in spec.options
+            ]
+        for key in ("minimum", "maximum", "unit"):
+            if getattr(spec, key) is not None:
+                typed[key] = getattr(spec, key)
         details[field] = tuple(
-            {
-                "field": field,
-                "text": text,
-                "type": spec.type,
-                "options": None
-                if options is None
-                else [{"value": option.value, "label": option.label} for option in options],
-                "minimum": spec.minimum,
-                "maximum": spec.maximum,
-                "unit": spec.unit,
-                "raises_to": level,
-                "follows": list(leads) if leads else None,
-            }
+            {**typed, "raises_to": level, **({"follows": list(leads)} if leads else {})}
             for level in URGENCY_LEVELS
         )
     return details

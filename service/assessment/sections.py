@@ -199,9 +199,10 @@ def questions_of(
     most important questions first). A follow-up question is left out when every one of its
     lead questions was answered "no" (catalog ``follows``; invariant 13).
 
-    Each entry is typed (``type``, ``options``, ``minimum``, ``maximum``, ``unit``, from the
-    request contract) and says the highest level its answer could lead to (``raises_to``)
-    and the lead questions it follows (``follows``, ``None`` when it is not a follow-up)."""
+    Each entry is typed (``type``; ``options`` for choices; ``minimum``, ``maximum`` and
+    ``unit`` for numbers, from the request contract), says the highest level its answer
+    could lead to (``raises_to``) and, for a follow-up, the lead questions it follows
+    (``follows``). Members that do not apply are absent, not ``None``."""
     # The missing inputs of the partial matches, by the rank they could lead to. (A hot
     # path: about fifty partial matches a request, so the loop only sorts them into buckets;
     # what each one asks was worked out at load, and the buckets are joined in C.)
@@ -239,9 +240,9 @@ def questions_of(
             # lists inside, which only choices and follow-ups have).
             entry = details[field][to].copy()
             if field in with_lists:
-                if entry["options"] is not None:
+                if "options" in entry:
                     entry["options"] = [option.copy() for option in entry["options"]]
-                if entry["follows"] is not None:
+                if "follows" in entry:
                     entry["follows"] = list(entry["follows"])
             asked.append(entry)
     return asked

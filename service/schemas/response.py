@@ -192,9 +192,6 @@ class QuestionOptionSchema(ClosedSchema):
     label = fields.String(required=True, metadata=described("What to show the person."))
 
 
-_NULLABLE: dict[str, Any] = {"required": True, "allow_none": True}
-
-
 class QuestionSchema(ClosedSchema):
     """An unanswered field whose answer could raise the urgency, typed so that an app can ask
     it without a form of its own: how it is answered (`type`), its choices (`options`), its
@@ -207,23 +204,26 @@ class QuestionSchema(ClosedSchema):
     )
     text = fields.String(required=True)
     type = _enum(QUESTION_TYPES, "QuestionType", required=True)
+    # Only what applies to the question's type is present: a yes/no question carries none
+    # of these (an answer is smaller, and a client tests for a key, not for a null).
     options = fields.List(
         fields.Nested(QuestionOptionSchema),
-        **_NULLABLE,
         metadata=described(
             "The choices of a `choice` or `multi_choice` question, in the contract's order; "
-            "`null` for any other type. A `multi_choice` answer is a list (`[]`: none of them)."
+            "absent for any other type. A `multi_choice` answer is a list (`[]`: none of them)."
         ),
     )
     minimum = fields.Float(
-        **_NULLABLE, metadata=described("The lowest answer of a number; otherwise `null`.")
+        metadata=described("The lowest answer of an `integer` or `number`; absent otherwise.")
     )
     maximum = fields.Float(
-        **_NULLABLE, metadata=described("The highest answer of a number; otherwise `null`.")
+        metadata=described("The highest answer of an `integer` or `number`; absent otherwise.")
     )
     unit = fields.String(
-        **_NULLABLE,
-        metadata=described("The unit of a number, in plain words (`minutes`); otherwise `null`."),
+        metadata=described(
+            "The unit of an `integer` or `number`, in plain words (`minutes`); absent when the "
+            "number has none (a 0 to 10 score) and for every other type."
+        ),
     )
     # The same field as ``Urgency.level``, so it is the same ``UrgencyLevel`` component.
     raises_to = fields.String(
@@ -232,10 +232,9 @@ class QuestionSchema(ClosedSchema):
         metadata=dict(UrgencySchema().fields["level"].metadata),
     )
     follows = _strings(
-        **_NULLABLE,
         metadata=described(
             "A follow-up question names its lead questions: it is asked only while not every "
-            "lead was answered `false`. `null` when it is not a follow-up."
+            "lead was answered `false`. Absent when it is not a follow-up."
         ),
     )
 

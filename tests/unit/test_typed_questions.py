@@ -13,7 +13,15 @@ from popcheck.schemas.interview import QUESTION_TYPES, request_fields
 from popcheck.schemas.request import AssessmentRequestSchema
 from popcheck.schemas.response import QuestionSchema
 
-_KEYS = ["field", "text", "type", "options", "minimum", "maximum", "unit", "raises_to", "follows"]
+# The members every question has, and those only some types (or follow-ups) have.
+_ALWAYS = ["field", "text", "type", "raises_to"]
+_TYPED = {
+    "boolean": [],
+    "choice": ["options"],
+    "multi_choice": ["options"],
+    "integer": ["minimum", "maximum", "unit"],
+    "number": ["minimum", "maximum", "unit"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +70,19 @@ def test_questions_are_typed_and_in_the_contract_shape(assessor: Assessor) -> No
     assert questions
     by_field = {q["field"]: q for q in questions}
     for question in questions:
-        assert list(question) == _KEYS
         QuestionSchema().load(question)
         spec = request_fields()[question["field"]]
         assert question["type"] == spec.type
-        assert question["minimum"] == spec.minimum and question["maximum"] == spec.maximum
+        # In the contract's order, and only what applies to its type (a number without a
+        # unit, a 0 to 10 score, has no ``unit``).
+        expected = [
+            *_ALWAYS[:3],
+            *(key for key in _TYPED[spec.type] if getattr(spec, key) is not None),
+            "raises_to",
+            *(["follows"] if "follows" in question else []),
+        ]
+        assert list(question) == expected
+        assert question.get("minimum") == spec.minimum and question.get("maximum") == spec.maximum
     trauma = by_field["history.recent_trauma"]
     assert trauma["type"] == "choice"
     assert [o["value"] for o in trauma["options"]] == ["none", "minor", "major"]
@@ -95,7 +111,7 @@ def test_follows_names_the_catalog_leads(assessor: Assessor) -> None:
     asked = {q["field"]: q for q in body["questions"]}
     assert asked["neuro.weakness_worsening"]["follows"] == ["neuro.leg_weakness"]
     for field, question in asked.items():
-        assert question["follows"] == (leads[field] or None)
+        assert question.get("follows") == (leads[field] or None)
 
 
 def test_a_caller_editing_its_questions_changes_nothing_for_the_next(assessor: Assessor) -> None:
@@ -103,10 +119,10 @@ def test_a_caller_editing_its_questions_changes_nothing_for_the_next(assessor: A
     before = _questions(assessor, {"age": 40})
     for question in first:
         question["text"] = "changed"
-        if question["options"]:
+        if "options" in question:
             question["options"][0]["label"] = "changed"
             question["options"].append({"value": "x", "label": "x"})
-        if question["follows"]:
+        if "follows" in question:
             question["follows"].append("x")
     assert _questions(assessor, {"age": 40}) == before
 
