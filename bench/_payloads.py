@@ -4,13 +4,18 @@ plus valid requests generated from ``openapi.yaml`` with a fixed seed.
 Generated requests answer a random subset of the fields (absent, ``null`` and ``false`` all
 occur), so the mix exercises partial matches and questions as real callers do, not only the
 five tidy personas.
+
+The same mix as FHIR QuestionnaireResponses (``questionnaire_response_mix``): each JSON
+request's answers given to the served Questionnaire (``GET /fhir/Questionnaire/
+popcheck-intake``) by walking it as an app would (``questionnaire_response``), items nested
+as its groups are. The interop tests build their responses with the same walk.
 """
 
 from __future__ import annotations
 
 import json
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +97,82 @@ def payload_mix(count: int = 50) -> list[bytes]:
     documents = examples()
     documents += generated(max(0, count - len(documents)))
     return [json.dumps(document, separators=(",", ":")).encode() for document in documents]
+
+
+_VALUE_KEYS = {"boolean": "valueBoolean", "integer": "valueInteger", "decimal": "valueDecimal"}
+#: The multi-choice option that says "none of them" (``[]`` in JSON).
+_NONE_CODE = "none"
+
+
+def _answers(item: Mapping[str, Any], value: Any) -> list[dict[str, Any]]:
+    if item["type"] != "choice":
+        return [{_VALUE_KEYS[item["type"]]: value}]
+    codings = {o["valueCoding"]["code"]: o["valueCoding"] for o in item["answerOption"]}
+    if item.get("repeats"):
+        return [{"valueCoding": codings[code]} for code in (value or [_NONE_CODE])]
+    return [{"valueCoding": codings[value]}]
+
+
+def _lookup(document: Mapping[str, Any], path: str) -> Any:
+    node: Any = document
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or node.get(part) is None:
+            return None
+        node = node[part]
+    return node
+
+
+def questionnaire_response(
+    questionnaire: Mapping[str, Any], document: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The QuestionnaireResponse answering ``questionnaire`` (the served resource) with the
+    JSON request ``document``: one item per answered field, inside its group; a field that is
+    absent or ``null`` is left out (unanswered), ``[]`` is the ``none`` option."""
+
+    def walk(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for item in items:
+            if item["type"] == "group":
+                children = walk(item["item"])
+                if children:
+                    out.append({"linkId": item["linkId"], "item": children})
+                continue
+            value = _lookup(document, item["linkId"])
+            if value is None:
+                continue
+            out.append({"linkId": item["linkId"], "answer": _answers(item, value)})
+        return out
+
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": questionnaire["url"],
+        "status": "completed",
+        "item": walk(questionnaire["item"]),
+    }
+
+
+def served_questionnaire() -> dict[str, Any]:
+    """The Questionnaire the service serves (``GET /fhir/Questionnaire/popcheck-intake``
+    through the test client of an app with the default settings)."""
+    from popcheck.app import create_app
+
+    client = create_app({"TESTING": True}).test_client()
+    response = client.get("/fhir/Questionnaire/popcheck-intake")
+    if response.status_code != 200:
+        raise RuntimeError(f"no Questionnaire ({response.status_code})")
+    resource: dict[str, Any] = json.loads(response.get_data())
+    return resource
+
+
+def questionnaire_response_mix(payloads: Sequence[bytes] | None = None) -> list[bytes]:
+    """``payloads`` (default: ``payload_mix()``) as QuestionnaireResponses to the served
+    Questionnaire, in the same order; compact JSON bodies for ``application/fhir+json``."""
+    if payloads is None:
+        payloads = payload_mix()
+    questionnaire = served_questionnaire()
+    return [
+        json.dumps(
+            questionnaire_response(questionnaire, json.loads(body)), separators=(",", ":")
+        ).encode()
+        for body in payloads
+    ]

@@ -1,21 +1,25 @@
 -- wrk script for bench/http.py: POST the payload mix round-robin, optionally paced, and
 -- print one JSON line of results at the end.
 --
---   [WRK_DELAY_MS=N] wrk ... -s bench/_wrk.lua http://127.0.0.1:PORT/assess -- PAYLOAD_FILE
+--   [WRK_DELAY_MS=N] [WRK_CONTENT_TYPE=T] wrk ... -s bench/_wrk.lua \
+--     http://127.0.0.1:PORT/assess -- PAYLOAD_FILE
 --
 -- PAYLOAD_FILE holds one compact JSON request per line. WRK_DELAY_MS > 0 makes each
 -- connection wait that long before each request (wrk's delay() hook), which caps the
 -- offered rate at about connections * 1000 / (WRK_DELAY_MS + latency) requests per second.
 -- It is read from the environment because wrk decides whether to call delay() at all from
--- whether the script defines it, before init() sees the arguments.
+-- whether the script defines it, before init() sees the arguments. WRK_CONTENT_TYPE is the
+-- requests' Content-Type (default application/json; application/fhir+json for the
+-- QuestionnaireResponse mix).
 
 local requests = {}
 local counter = 0
 local delay_ms = tonumber(os.getenv("WRK_DELAY_MS") or "0") or 0
+local content_type = os.getenv("WRK_CONTENT_TYPE") or "application/json"
 
 function init(args)
   local path = args[1]
-  local headers = { ["Content-Type"] = "application/json" }
+  local headers = { ["Content-Type"] = content_type }
   for line in io.lines(path) do
     if #line > 0 then
       requests[#requests + 1] = wrk.format("POST", nil, headers, line)

@@ -18,6 +18,13 @@ the bare Flask app (``bench/_bare_app.py``) under the very same configuration, d
 - Worker CPU time per request (user + system, read from ``/proc`` around each run): what
   one request costs a worker, without wrk's own share of the 2 cores. The ratio above is
   roughly bare CPU / service CPU, so this says how many µs stand between it and the goal.
+- Then the same pairs for the mix as FHIR QuestionnaireResponses (the same answers,
+  ``bench._payloads.questionnaire_response_mix``): the service receives them as
+  ``application/fhir+json``, the bare app the very same bytes (it parses them as JSON and
+  answers with the same body size as before, the mean of the service's answers), so the
+  ratio is like-for-like. ``BENCH_ROUNDS`` pairs of ``BENCH_QR_SECONDS`` each (default half
+  of ``BENCH_SECONDS``, at least 2): the QR figures are a second ratio to quote, not the
+  headline, so they get shorter runs to keep ``make bench`` within about a minute more.
 
 Only 127.0.0.1; wrk shares the 2 cores with the server, so compare ratios taken in one run,
 not absolute figures across machines. Figures are printed, never asserted.
@@ -40,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench._payloads import ROOT, payload_mix
+from bench._payloads import ROOT, payload_mix, questionnaire_response_mix
 
 HOST = "127.0.0.1"
 CONNECTIONS = 64
@@ -50,10 +57,18 @@ GOAL_RATIO = 0.85
 PACED_SHARE = 0.70
 LUA = ROOT / "bench" / "_wrk.lua"
 CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+JSON = "application/json"
+FHIR_JSON = "application/fhir+json"
 
 
 def _seconds() -> int:
     return max(1, int(os.environ.get("BENCH_SECONDS", "15")))
+
+
+def _qr_seconds(seconds: int) -> int:
+    """Seconds per QuestionnaireResponse run: ``BENCH_QR_SECONDS``, else half of ``seconds``."""
+    default = max(2, seconds // 2)
+    return max(1, int(os.environ.get("BENCH_QR_SECONDS", str(default))))
 
 
 def _free_port() -> int:
@@ -163,8 +178,15 @@ class Server:
                 self.process.wait()
 
 
-def _wrk(wrk: str, port: int, payloads: Path, seconds: int, delay_ms: int = 0) -> dict[str, Any]:
-    env = {**os.environ, "WRK_DELAY_MS": str(delay_ms)}
+def _wrk(
+    wrk: str,
+    port: int,
+    payloads: Path,
+    seconds: int,
+    delay_ms: int = 0,
+    content_type: str = JSON,
+) -> dict[str, Any]:
+    env = {**os.environ, "WRK_DELAY_MS": str(delay_ms), "WRK_CONTENT_TYPE": content_type}
     command = [
         wrk,
         f"-t{THREADS}",
@@ -197,6 +219,55 @@ def _line(label: str, figures: dict[str, Any]) -> str:
     )
 
 
+def _pairs(
+    wrk: str,
+    servers: tuple[Server, Server],
+    payloads: Path,
+    seconds: int,
+    content_type: str = JSON,
+    tag: str = "",
+) -> dict[str, list[dict[str, Any]]]:
+    """``ROUNDS`` pairs of wrk runs, A B A B ..., each run's figures (with the workers' CPU
+    µs per request) printed as it ends and returned by server name."""
+    runs: dict[str, list[dict[str, Any]]] = {server.name: [] for server in servers}
+    for round_ in range(ROUNDS):
+        for server in servers:
+            cpu_before = server.cpu_seconds()
+            figures = _wrk(wrk, server.port, payloads, seconds, content_type=content_type)
+            figures["cpu_us"] = (server.cpu_seconds() - cpu_before) / figures["requests"] * 1e6
+            runs[server.name].append(figures)
+            print(_line(f"{server.name}{tag} run {round_ + 1}", figures))
+    return runs
+
+
+@dataclass
+class Pairs:
+    """What the pairs of runs add up to: each pair's service/bare req/s and their median, the
+    mean req/s and median worker CPU µs per request by server, the non-2xx answers."""
+
+    ratios: list[float]
+    ratio: float
+    mean_rps: dict[str, float]
+    cpu_us: dict[str, float]
+    non2xx: int
+
+    @classmethod
+    def of(cls, runs: dict[str, list[dict[str, Any]]]) -> Pairs:
+        ratios = [
+            service_run["rps"] / bare_run["rps"]
+            for service_run, bare_run in zip(runs["service"], runs["bare"], strict=True)
+        ]
+        return cls(
+            ratios=ratios,
+            ratio=statistics.median(ratios),
+            mean_rps={name: statistics.mean(f["rps"] for f in done) for name, done in runs.items()},
+            cpu_us={
+                name: statistics.median(f["cpu_us"] for f in done) for name, done in runs.items()
+            },
+            non2xx=sum(f["non2xx"] for done in runs.values() for f in done),
+        )
+
+
 def _rss(label: str, sizes: dict[int, float]) -> str:
     shown = ", ".join(f"{pid}: {mib:.1f}" for pid, mib in sizes.items())
     return f"  {label:<18}worker RSS MiB {shown}"
@@ -216,6 +287,11 @@ def main() -> None:
     payload_file = workdir / "payloads.jsonl"
     payload_file.write_bytes(b"\n".join(payloads) + b"\n")
     size = mean_answer_bytes(payloads)
+    responses = questionnaire_response_mix(payloads)
+    response_file = workdir / "questionnaire-responses.jsonl"
+    response_file.write_bytes(b"\n".join(responses) + b"\n")
+    # Also proves every QuestionnaireResponse is answered (200), as for the JSON mix.
+    response_size = mean_answer_bytes(responses, FHIR_JSON)
     service = Server("service", "popcheck.app:create_app()", workdir)
     bare = Server(
         "bare", "bench._bare_app:create_app()", workdir, {"BENCH_BARE_BODY_BYTES": str(size)}
@@ -226,6 +302,7 @@ def main() -> None:
         # Warm both (first requests fault in pages, fill caches) before measuring memory.
         for server in (service, bare):
             _wrk(wrk, server.port, payload_file, 2)
+            _wrk(wrk, server.port, response_file, 1, content_type=FHIR_JSON)
         rss_before = {server.name: server.rss_mib() for server in (service, bare)}
         workers_before = {server.name: server.workers() for server in (service, bare)}
 
@@ -234,38 +311,28 @@ def main() -> None:
             f"{len(payloads)} payloads round-robin, bare answer {size} bytes; "
             f"gunicorn -c {CONFIG.relative_to(ROOT)}"
         )
-        runs: dict[str, list[dict[str, Any]]] = {"service": [], "bare": []}
-        for round_ in range(ROUNDS):
-            for server in (service, bare):
-                cpu_before = server.cpu_seconds()
-                figures = _wrk(wrk, server.port, payload_file, seconds)
-                figures["cpu_us"] = (server.cpu_seconds() - cpu_before) / figures["requests"] * 1e6
-                runs[server.name].append(figures)
-                print(_line(f"{server.name} run {round_ + 1}", figures))
-
-        mean_rps = {name: statistics.mean(f["rps"] for f in done) for name, done in runs.items()}
-        pairs = [
-            service_run["rps"] / bare_run["rps"]
-            for service_run, bare_run in zip(runs["service"], runs["bare"], strict=True)
-        ]
-        ratio = statistics.median(pairs)
+        json_pairs = Pairs.of(_pairs(wrk, (service, bare), payload_file, seconds))
+        pairs, ratio, mean_rps = json_pairs.ratios, json_pairs.ratio, json_pairs.mean_rps
         verdict = "meets" if ratio >= GOAL_RATIO else "misses"
-        non2xx = sum(f["non2xx"] for done in runs.values() for f in done)
         print(
             "service/bare req/s per pair: "
             + " ".join(f"{pair:.2f}" for pair in pairs)
             + f"; median {ratio:.2f} (goal >= {GOAL_RATIO}: {verdict}); "
             f"mean req/s {mean_rps['service']:.0f} / {mean_rps['bare']:.0f}; "
-            f"non-2xx over all runs: {non2xx}"
+            f"non-2xx over all runs: {json_pairs.non2xx}"
         )
 
-        cpu = {name: statistics.median(f["cpu_us"] for f in done) for name, done in runs.items()}
+        cpu = json_pairs.cpu_us
         # bare / service CPU = GOAL_RATIO when the service spends this much more per request.
         allowed = cpu["bare"] * (1 / GOAL_RATIO - 1)
         print(
             f"worker CPU per request (median of runs): service {cpu['service']:.0f} µs, "
             f"bare {cpu['bare']:.0f} µs; the service spends {cpu['service'] - cpu['bare']:.0f} "
             f"µs more (at most {allowed:.0f} µs more for {GOAL_RATIO} of the bare app's rate)"
+        )
+
+        _questionnaire_responses(
+            wrk, (service, bare), response_file, responses, response_size, size, json_pairs
         )
 
         target = PACED_SHARE * mean_rps["service"]
@@ -289,6 +356,41 @@ def main() -> None:
         for server in (service, bare):
             server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _questionnaire_responses(
+    wrk: str,
+    servers: tuple[Server, Server],
+    response_file: Path,
+    responses: list[bytes],
+    response_size: int,
+    size: int,
+    json_pairs: Pairs,
+) -> None:
+    """The pairs again with the QuestionnaireResponse mix, and its two summary lines."""
+    seconds = _qr_seconds(_seconds())
+    print(
+        f"QuestionnaireResponse mix: the same {len(responses)} requests as "
+        f"{FHIR_JSON} (mean body {statistics.mean(map(len, responses)):.0f} bytes), "
+        f"{seconds} s per run; the service's mean answer {response_size} bytes, the bare "
+        f"app's {size}; the bare app gets the same bytes"
+    )
+    qr = Pairs.of(_pairs(wrk, servers, response_file, seconds, FHIR_JSON, " QR"))
+    print(
+        "QuestionnaireResponse: service/bare req/s per pair: "
+        + " ".join(f"{pair:.2f}" for pair in qr.ratios)
+        + f"; median {qr.ratio:.2f} (JSON: {json_pairs.ratio:.2f}); "
+        f"mean req/s {qr.mean_rps['service']:.0f} / {qr.mean_rps['bare']:.0f}; "
+        f"non-2xx over all runs: {qr.non2xx}"
+    )
+    cpu, json_cpu = qr.cpu_us, json_pairs.cpu_us
+    print(
+        f"QuestionnaireResponse: worker CPU per request (median of runs): service "
+        f"{cpu['service']:.0f} µs, bare {cpu['bare']:.0f} µs; the service spends "
+        f"{cpu['service'] - cpu['bare']:.0f} µs more (JSON: "
+        f"{json_cpu['service'] - json_cpu['bare']:.0f} µs more); the service spends "
+        f"{cpu['service'] - json_cpu['service']:.0f} µs more than on the same request as JSON"
+    )
 
 
 def _calibrate(wrk: str, port: int, payloads: Path, target: float) -> int:

@@ -3,8 +3,10 @@
 payload mix, interleaved request by request, medians side by side.
 
 The difference is what popcheck adds to a request on top of Flask itself (goal: at most
-60 µs). A breakdown of the service's own stages, called directly, follows, to show where
-that time goes. Figures are printed, never asserted.
+60 µs). The same mix as FHIR QuestionnaireResponses (``application/fhir+json``, the same
+answers, so the same assessments) goes to the same service in the same rounds, and what it
+adds over its JSON twin is printed after. A breakdown of the service's own stages, called
+directly, follows, to show where that time goes. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bench import _bare_app
-from bench._payloads import examples, payload_mix
+from bench._payloads import examples, payload_mix, questionnaire_response_mix
 
 ROUNDS = int(os.environ.get("BENCH_INPROCESS_ROUNDS", "40"))
 GOAL_US = 60.0
+JSON = "application/json"
+FHIR_JSON = "application/fhir+json"
 
 
 def _median_us(samples: Sequence[int]) -> float:
@@ -56,15 +60,16 @@ def _stage(
     return _median_us(samples)
 
 
-def mean_answer_bytes(payloads: Sequence[bytes]) -> int:
-    """The mean size of the service's answers to ``payloads`` (the bare app's body size);
-    raises if any payload is refused, since the mix must be all valid requests."""
+def mean_answer_bytes(payloads: Sequence[bytes], content_type: str = JSON) -> int:
+    """The mean size of the service's answers to ``payloads`` sent as ``content_type`` (the
+    bare app's body size); raises if any payload is refused, since the mix must be all valid
+    requests."""
     from popcheck.app import create_app
 
     client = create_app({"TESTING": True}).test_client()
     sizes = []
     for body in payloads:
-        response = client.post("/assess", data=body, content_type="application/json")
+        response = client.post("/assess", data=body, content_type=content_type)
         if response.status_code != 200:
             raise RuntimeError(f"payload refused ({response.status_code}): {body[:200]!r}")
         sizes.append(len(response.get_data()))
@@ -105,6 +110,7 @@ def main() -> None:
 
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # in-process registry, as in tests
     payloads = payload_mix()
+    responses = questionnaire_response_mix(payloads)  # the same answers, one for one
     service_app = create_app({"TESTING": True})
     service = service_app.test_client()
     stubbed_app = create_app({"TESTING": True})
@@ -117,26 +123,33 @@ def main() -> None:
     size = mean_answer_bytes(payloads)
     bare = _bare_app.create_app(size).test_client()
 
-    def post(client: Any, body: bytes) -> None:
-        client.post("/assess", data=body, content_type="application/json").close()
+    def post(client: Any, body: bytes, content_type: str = JSON) -> None:
+        client.post("/assess", data=body, content_type=content_type).close()
 
-    for _ in range(3):  # warm all three (imports, caches, branch predictors)
-        for body in payloads:
+    for _ in range(3):  # warm all four (imports, caches, branch predictors)
+        for body, resource in zip(payloads, responses, strict=True):
             for client in (service, stubbed, bare):
                 post(client, body)
+            post(service, resource, FHIR_JSON)
 
     clock = time.perf_counter_ns
     ours: list[int] = []
     layer: list[int] = []
     theirs: list[int] = []
+    fhir: list[int] = []  # the service, the same answers as a QuestionnaireResponse
     for round_ in range(ROUNDS):
-        for body in payloads:
+        for body, resource in zip(payloads, responses, strict=True):
             # Rotate which goes first so none always runs on a warmer cache.
-            trio = [(service, ours), (stubbed, layer), (bare, theirs)]
-            shift = round_ % 3
-            for client, samples in trio[shift:] + trio[:shift]:
+            quartet = [
+                (service, body, JSON, ours),
+                (stubbed, body, JSON, layer),
+                (bare, body, JSON, theirs),
+                (service, resource, FHIR_JSON, fhir),
+            ]
+            shift = round_ % len(quartet)
+            for client, data, content_type, samples in quartet[shift:] + quartet[:shift]:
                 started = clock()
-                post(client, body)
+                post(client, data, content_type)
                 samples.append(clock() - started)
 
     ours_us, layer_us, theirs_us = _median_us(ours), _median_us(layer), _median_us(theirs)
@@ -150,6 +163,8 @@ def main() -> None:
     print(f"{'service (test client)':<34}{ours_us:>10.1f}{_p90_us(ours):>10.1f}")
     print(f"{'service, answers precomputed':<34}{layer_us:>10.1f}{_p90_us(layer):>10.1f}")
     print(f"{'bare Flask (test client)':<34}{theirs_us:>10.1f}{_p90_us(theirs):>10.1f}")
+    fhir_us = _median_us(fhir)
+    print(f"{'service, QuestionnaireResponse':<34}{fhir_us:>10.1f}{_p90_us(fhir):>10.1f}")
     print(
         f"service adds {added:.1f} µs per request at the median "
         f"(goal <= {GOAL_US:.0f} µs: {verdict}): HTTP layer {layer_us - theirs_us:.1f} µs "
@@ -163,30 +178,48 @@ def main() -> None:
     # round does not, so this figure is the one to compare between runs.
     best = {
         name: _best_us(samples, len(payloads))
-        for name, samples in (("service", ours), ("layer", layer), ("bare", theirs))
+        for name, samples in (
+            ("service", ours),
+            ("layer", layer),
+            ("bare", theirs),
+            ("fhir", fhir),
+        )
     }
     print(
         f"same, fastest round per payload (steadier under load): service adds "
         f"{best['service'] - best['bare']:.1f} µs: HTTP layer {best['layer'] - best['bare']:.1f}"
         f" µs, rules {best['service'] - best['layer']:.1f} µs"
     )
+    mean_request = statistics.mean(len(resource) for resource in responses)
+    mean_json = statistics.mean(len(body) for body in payloads)
+    print(
+        f"QuestionnaireResponse (application/fhir+json, mean body {mean_request:.0f} bytes "
+        f"against {mean_json:.0f} as JSON): {fhir_us:.1f} µs at the median, "
+        f"{fhir_us - ours_us:.1f} µs more than the same request as JSON "
+        f"({best['fhir'] - best['service']:.1f} µs at the fastest round per payload)"
+    )
 
-    _breakdown(payloads)
+    _breakdown(payloads, responses)
 
 
-def _breakdown(payloads: Sequence[bytes]) -> None:
+def _breakdown(payloads: Sequence[bytes], responses: Sequence[bytes]) -> None:
     """The service's stages called directly, median per request over the mix: back to back
     (warm), and each right after a bare Flask request, as in a worker, where the CPU caches
     hold Flask's working set rather than ours. The gap between the two columns is what the
     code and data a stage touches cost in cache misses; it is why a stage's share of a real
-    request is larger than its warm figure."""
+    request is larger than its warm figure. ``responses`` are ``payloads`` as
+    QuestionnaireResponses: the two rows marked QR are what such a request does instead of
+    parsing the JSON request; from the document on, both take the same path."""
     from popcheck.api.assess import _encode
+    from popcheck.app import create_app
     from popcheck.assessment import load_assessor
     from popcheck.config import DEFAULT_RULES_DIR
     from popcheck.engine import Evaluator
     from popcheck.facts import to_facts
+    from popcheck.fhir import document_from_response
     from popcheck.intake import load_request
     from popcheck.jsontext import parse_json_object
+    from popcheck.state import get_state
 
     assessor = load_assessor(DEFAULT_RULES_DIR)
     # The tables whose partial matches become questions (those with a ``level`` output).
@@ -196,6 +229,12 @@ def _breakdown(payloads: Sequence[bytes]) -> None:
         if any(output.name == "level" for output in table.outputs)
     ]
     documents = [parse_json_object(body) for body in payloads]
+    form = get_state(create_app({"TESTING": True})).intake  # the Questionnaire served
+    resources = [parse_json_object(resource) for resource in responses]
+
+    def from_response(resource: dict[str, Any]) -> dict[str, Any]:
+        return document_from_response(form, resource)
+
     loaded = [load_request(document) for document in documents]
     facts = [to_facts(request) for request in loaded]
     results = [assessor.assess(request) for request in loaded]
@@ -206,6 +245,8 @@ def _breakdown(payloads: Sequence[bytes]) -> None:
 
     stages: list[tuple[str, Callable[[Any], Any], Sequence[Any]]] = [
         ("parse JSON", parse_json_object, payloads),
+        ("QR: parse JSON", parse_json_object, responses),
+        ("QR: FHIR -> document", from_response, resources),
         ("validate (schema)", load_request, documents),
         ("to_facts", to_facts, loaded),
         # As the assessor runs it: partial matches for the tables that ask questions only.

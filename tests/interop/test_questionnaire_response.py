@@ -11,9 +11,9 @@ import pytest
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from flask.testing import FlaskClient
 
+from bench._payloads import questionnaire_response
 from popcheck.app import create_app
 from popcheck.golden import load_cases
-from tests.interop.support import response_for
 
 FHIR = "application/fhir+json"
 CASES = load_cases(Path(__file__).parents[1] / "golden")
@@ -45,7 +45,7 @@ def test_golden_case_as_a_questionnaire_response(
     shared: FlaskClient, questionnaire: dict[str, Any], case: Any
 ) -> None:
     as_json = shared.post("/assess", json=case.input)
-    resource = response_for(questionnaire, case.input)
+    resource = questionnaire_response(questionnaire, case.input)
     QuestionnaireResponse.model_validate(resource)
     as_fhir = shared.post("/assess", data=json.dumps(resource), content_type=FHIR)
     assert as_fhir.status_code == as_json.status_code, as_fhir.get_data(as_text=True)
