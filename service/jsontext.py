@@ -63,9 +63,10 @@ def parse_json_object(data: bytes) -> dict[str, Any]:
     return _parse_strictly(data)
 
 
-# Beyond this many brackets the strict parser (below) might run out of recursion where
-# orjson, whose limit is 1024 levels, would not. A request nests two levels deep.
-_PLAIN_MAX_BRACKETS = 64
+# Beyond this depth the strict parser (below) might run out of recursion where orjson, whose
+# limit is 1024 levels, would not; such a body is left to it. A JSON request nests three
+# levels deep, a FHIR QuestionnaireResponse about eight.
+_PLAIN_MAX_DEPTH = 32
 # orjson turns an integer beyond 64 bits into a float where the standard library keeps an
 # int; any float this large is left to the strict parser.
 _LONG_INTEGER_FLOAT = float(2**63)
@@ -83,8 +84,6 @@ def _parse_plain_object(data: bytes) -> dict[str, Any] | None:
     appears nowhere else, so when the parsed objects hold as many keys as the text has colons,
     no key was dropped as a duplicate (a colon inside a string just means the strict path).
     """
-    if data.count(b"{") + data.count(b"[") > _PLAIN_MAX_BRACKETS:
-        return None
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -94,8 +93,15 @@ def _parse_plain_object(data: bytes) -> dict[str, Any] | None:
     return document
 
 
-def _count_keys(node: dict[str, Any] | list[Any]) -> int:
-    """The keys of every object in ``node``, or -1 for a float that may have been a long int."""
+def _count_keys(node: dict[str, Any] | list[Any], depth: int = 1) -> int:
+    """The keys of every object in ``node``, or -1 for a float that may have been a long int
+    or for nesting deeper than ``_PLAIN_MAX_DEPTH`` (``node`` itself at ``depth``).
+
+    The depth, not the number of objects, is what the strict parser's recursion depends on:
+    a QuestionnaireResponse holds a hundred objects and lists but nests eight deep, and
+    should not pay the strict parser's several times higher cost."""
+    if depth > _PLAIN_MAX_DEPTH:
+        return -1
     if type(node) is dict:
         count = len(node)
         values: Iterable[Any] = node.values()
@@ -105,7 +111,7 @@ def _count_keys(node: dict[str, Any] | list[Any]) -> int:
     for value in values:
         kind = type(value)
         if kind is dict or kind is list:
-            inner = _count_keys(value)
+            inner = _count_keys(value, depth + 1)
             if inner < 0:
                 return -1
             count += inner

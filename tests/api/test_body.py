@@ -232,6 +232,10 @@ def test_the_quick_parse_answers_as_the_strict_one(text: str, before: str, after
         '{"a": [-9223372036854775809]}',
         '{"a": 18446744073709551615, "b": -9223372036854775808}',
         '{"a": ' + "[" * 70 + "]" * 70 + "}",
+        # Around the quick parse's depth bound, with a duplicate key at the bottom.
+        '{"a": ' + "[" * 30 + '{"b": 1, "b": 2}' + "]" * 30 + "}",
+        '{"a": ' + "[" * 31 + '{"b": 1, "b": 2}' + "]" * 31 + "}",
+        '{"a": ' + "[" * 40 + '{"b": 1}' + "]" * 40 + "}",
         '{"a": 1e400}',
         '{"\\u0061": 1, "a": 2}',
     ],
@@ -239,3 +243,18 @@ def test_the_quick_parse_answers_as_the_strict_one(text: str, before: str, after
 def test_the_quick_parse_steps_aside_where_orjson_differs(text: str) -> None:
     data = text.encode()
     assert _outcome(parse_json_object, data) == _outcome(_parse_strictly, data)
+
+
+def test_a_wide_shallow_body_takes_the_quick_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A QuestionnaireResponse holds a hundred small objects but nests about eight deep: the
+    # strict parser, several times slower, is not needed for it.
+    from popcheck import jsontext
+
+    items = [{"linkId": f"s.f{i}", "answer": [{"valueBoolean": True}]} for i in range(60)]
+    data = json.dumps({"resourceType": "QuestionnaireResponse", "item": items}).encode()
+
+    def refuse(_data: bytes) -> dict[str, Any]:
+        raise AssertionError("the strict parser ran")
+
+    monkeypatch.setattr(jsontext, "_parse_strictly", refuse)
+    assert parse_json_object(data) == json.loads(data)
