@@ -63,10 +63,9 @@ def parse_json_object(data: bytes) -> dict[str, Any]:
     return _parse_strictly(data)
 
 
-# Beyond this depth the strict parser (below) might run out of recursion where orjson, whose
-# limit is 1024 levels, would not; such a body is left to it. A JSON request nests three
-# levels deep, a FHIR QuestionnaireResponse about eight.
-_PLAIN_MAX_DEPTH = 32
+# Beyond this many brackets the strict parser (below) might run out of recursion where
+# orjson, whose limit is 1024 levels, would not. A request nests two levels deep.
+_PLAIN_MAX_BRACKETS = 64
 # orjson turns an integer beyond 64 bits into a float where the standard library keeps an
 # int; any float this large is left to the strict parser.
 _LONG_INTEGER_FLOAT = float(2**63)
@@ -80,40 +79,23 @@ def _parse_plain_object(data: bytes) -> dict[str, Any] | None:
     Python for every object), orjson about 1 µs. orjson refuses everything the strict parser
     refuses except duplicate keys (it keeps the last), deep nesting and integers beyond 64
     bits, which are checked here; every refusal goes to the strict parser, whose message the
-    caller gets.
-
-    Duplicates: every key in JSON text is followed by a colon, and outside strings a colon
-    appears nowhere else. So the text's colons are the parsed keys plus the colons inside
-    parsed strings, unless a pair was dropped as a duplicate (which takes its colon away).
-    Counting the colons inside strings is only needed when the text has some (a
-    QuestionnaireResponse names its Questionnaire by URL), and is exact only when no string
-    spells a character as a ``\\u`` escape (``\\u003a`` is a colon the text does not show):
-    such a body takes the strict path.
+    caller gets. Every key in JSON text is followed by a colon, and outside strings a colon
+    appears nowhere else, so when the parsed objects hold as many keys as the text has colons,
+    no key was dropped as a duplicate (a colon inside a string just means the strict path).
     """
+    if data.count(b"{") + data.count(b"[") > _PLAIN_MAX_BRACKETS:
+        return None
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
-    if type(document) is not dict:
+    if type(document) is not dict or _count_keys(document) != data.count(b":"):
         return None
-    colons = data.count(b":")
-    keys = _count_keys(document)
-    if keys == colons:
-        return document
-    if keys < 0 or b"\\u" in data:
-        return None
-    return document if keys + _colons_in_strings(document) == colons else None
+    return document
 
 
-def _count_keys(node: dict[str, Any] | list[Any], depth: int = 1) -> int:
-    """The keys of every object in ``node``, or -1 for a float that may have been a long int
-    or for nesting deeper than ``_PLAIN_MAX_DEPTH`` (``node`` itself at ``depth``).
-
-    The depth, not the number of objects, is what the strict parser's recursion depends on:
-    a QuestionnaireResponse holds a hundred objects and lists but nests eight deep, and
-    should not pay the strict parser's several times higher cost."""
-    if depth > _PLAIN_MAX_DEPTH:
-        return -1
+def _count_keys(node: dict[str, Any] | list[Any]) -> int:
+    """The keys of every object in ``node``, or -1 for a float that may have been a long int."""
     if type(node) is dict:
         count = len(node)
         values: Iterable[Any] = node.values()
@@ -123,30 +105,12 @@ def _count_keys(node: dict[str, Any] | list[Any], depth: int = 1) -> int:
     for value in values:
         kind = type(value)
         if kind is dict or kind is list:
-            inner = _count_keys(value, depth + 1)
+            inner = _count_keys(value)
             if inner < 0:
                 return -1
             count += inner
         elif kind is float and not -_LONG_INTEGER_FLOAT < value < _LONG_INTEGER_FLOAT:
             return -1
-    return count
-
-
-def _colons_in_strings(node: dict[str, Any] | list[Any]) -> int:
-    """The colons inside every key and string value in ``node`` (already known to nest no
-    deeper than ``_PLAIN_MAX_DEPTH``)."""
-    count = 0
-    if type(node) is dict:
-        count = sum(key.count(":") for key in node)
-        values: Iterable[Any] = node.values()
-    else:
-        values = node
-    for value in values:
-        kind = type(value)
-        if kind is str:
-            count += value.count(":")
-        elif kind is dict or kind is list:
-            count += _colons_in_strings(value)
     return count
 
 
