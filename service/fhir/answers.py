@@ -27,6 +27,11 @@ __all__ = ["MAX_ERRORS", "InvalidResponse", "document_from_response"]
 MAX_ERRORS: Final = 20
 _MORE = "…"
 _STATUSES: Final = frozenset({"in-progress", "completed", "amended"})
+#: What an answer may hold besides its ``value[x]``, by that key.
+_ANSWER_KEYS: Final = {
+    key: frozenset({key, "extension", "id"})
+    for key in ("valueBoolean", "valueInteger", "valueDecimal", "valueCoding")
+}
 
 
 class InvalidResponse(ValueError):
@@ -70,15 +75,17 @@ class _Reader:
             if len(self.errors) >= MAX_ERRORS:
                 self.more()
                 return
-            self.item(item, f"{where}.{index}", group)
+            self.item(item, where, index, group)
 
-    def item(self, item: Any, where: str, group: str | None) -> None:
+    def item(self, item: Any, where: str, index: int, group: str | None) -> None:
+        """Read the ``index``-th item of the list at ``where`` (``item``, ``pain``), named
+        ``where.index`` in an error when it has no usable ``linkId``."""
         if not isinstance(item, dict):
-            self.error(where, "An item must be an object.")
+            self.error(f"{where}.{index}", "An item must be an object.")
             return
         link_id = item.get("linkId")
         if not isinstance(link_id, str) or not link_id:
-            self.error(where, "An item needs a 'linkId' (a string).")
+            self.error(f"{where}.{index}", "An item needs a 'linkId' (a string).")
             return
         if link_id in self.seen:
             self.error(link_id, "This item appears more than once.")
@@ -140,7 +147,7 @@ class _Reader:
             if not isinstance(answer, dict) or key not in answer:
                 self.error(link_id, f"The answer must be '{key}' ({spec.type}).")
                 return _INVALID
-            if set(answer) - {key, "extension", "id"}:
+            if not answer.keys() <= _ANSWER_KEYS[key]:
                 self.error(link_id, f"An answer holds '{key}' and nothing else.")
                 return _INVALID
             value = self.scalar(link_id, key, answer[key])
@@ -180,10 +187,7 @@ class _Reader:
             self.error(link_id, f"The code system must be '{system}'.")
             return _INVALID
         code = coding["code"]
-        options = {option.value for option in self.form.fields[link_id].options or ()}
-        if self.form.fields[link_id].type == "multi_choice":
-            options.add(NONE_CODE)
-        if code not in options:
+        if code not in self.form.codes[link_id]:
             self.error(link_id, f"'{code[:64]}' is not one of the answer options.")
             return _INVALID
         return code

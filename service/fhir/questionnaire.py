@@ -85,6 +85,9 @@ class IntakeForm:
     value_keys: Mapping[str, str]
     #: By choice question ``linkId``: its code system.
     systems: Mapping[str, str]
+    #: By choice question ``linkId``: the codes an answer may give (a multi-choice question's
+    #: exclusive ``none`` included), built once rather than for every answer read.
+    codes: Mapping[str, frozenset[str]]
 
 
 def _section_titles() -> dict[str, str]:
@@ -213,4 +216,10 @@ def build_intake_form(
         groups={name: frozenset(paths) for name, paths in members.items()},
         value_keys={path: _VALUE_KEYS[spec.type] for path, spec in specs.items()},
         systems=systems,
+        codes={
+            path: frozenset(option.value for option in spec.options)
+            | ({NONE_CODE} if spec.type == "multi_choice" else set())
+            for path, spec in specs.items()
+            if spec.options is not None
+        },
     )

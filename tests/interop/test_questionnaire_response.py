@@ -176,6 +176,30 @@ def test_hostile_responses_are_422(client: FlaskClient, resource: Any) -> None:
     _errors(_post(client, resource))
 
 
+def test_an_item_without_a_usable_link_id_is_named_by_its_place(client: FlaskClient) -> None:
+    pain = {
+        "linkId": "pain",
+        "item": [{"linkId": "pain.level", "answer": [{"valueInteger": 3}]}, 7],
+    }
+    errors = _errors(_post(client, _qr(AGE, "x", {"linkId": 7}, pain)))
+    assert errors == {
+        "item.1": ["An item must be an object."],
+        "item.2": ["An item needs a 'linkId' (a string)."],
+        "pain.1": ["An item must be an object."],
+    }
+
+
+def test_an_answer_holds_its_value_and_nothing_else(client: FlaskClient) -> None:
+    extra = {"linkId": "onset", "answer": [{"valueCoding": {"code": "sudden"}, "id": "a1"}]}
+    assert _post(client, _qr(AGE, extra)).status_code == 200
+    extra["answer"][0]["valueString"] = "x"
+    assert _errors(_post(client, _qr(AGE, extra))) == {
+        "onset": ["An answer holds 'valueCoding' and nothing else."]
+    }
+    unknown = {"linkId": "onset", "answer": [{"valueCoding": {"code": "gradually"}}]}
+    assert "onset" in _errors(_post(client, _qr(AGE, unknown)))
+
+
 @pytest.mark.parametrize("app_config", [{"TESTING": True, "max_body_bytes": 2_000_000}])
 def test_a_ten_thousand_item_response_is_one_short_problem(client: FlaskClient) -> None:
     items = [{"linkId": f"x{i}"} for i in range(10_000)]
