@@ -229,9 +229,14 @@ class _RuleHitTally:
         with self._lock:
             self._pending.append(batch)
             crowded = len(self._pending) >= RULE_HIT_MAX_PENDING
-            if not self._flusher_started:
-                self._flusher_started = True
-                threading.Thread(target=self._run, name="popcheck-rule-hits", daemon=True).start()
+            start_flusher = not self._flusher_started
+            self._flusher_started = True
+        # Nothing that can wait runs while the lock is held. Under the gevent worker the lock
+        # is a real one (made before gunicorn's fork, and gevent patches only after it), while
+        # ``Thread.start`` waits for the new greenlet to run: holding the lock across it let a
+        # second request's ``add`` block the worker's only OS thread, and the worker hung.
+        if start_flusher:
+            threading.Thread(target=self._run, name="popcheck-rule-hits", daemon=True).start()
         if crowded:
             self.flush()
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 from prometheus_client import REGISTRY
@@ -46,3 +48,35 @@ def test_a_forked_child_starts_with_nothing_pending() -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     metrics.flush_rule_hits()
+
+
+# Under gunicorn's gevent worker the app is loaded before the fork and gevent patches only in
+# the worker, so the tally's lock is a real OS lock while threads are greenlets. Two requests
+# recording their first assessments at once must not wait on each other through it (a worker
+# once hung there for good, seen as a rolling restart losing two requests).
+_FIRST_ASSESSMENTS_UNDER_GEVENT = """
+from popcheck.observability import metrics
+from gevent import monkey
+
+monkey.patch_all()
+import gevent
+
+body = {"urgency": {"level": "self_care"}, "red_flags": []}
+jobs = [gevent.spawn(metrics.record_assessment, body, [("t", "r")]) for _ in range(2)]
+gevent.joinall(jobs, timeout=10)
+print(sum(job.successful() for job in jobs))
+"""
+
+
+def test_concurrent_first_assessments_under_gevent_do_not_hang() -> None:
+    env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+    # A hang blocks the interpreter's only thread, so only a process can be timed out.
+    result = subprocess.run(
+        [sys.executable, "-c", _FIRST_ASSESSMENTS_UNDER_GEVENT],
+        capture_output=True,
+        env=env,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert result.stdout.split() == [b"2"]
