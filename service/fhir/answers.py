@@ -18,7 +18,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
-from popcheck.fhir.questionnaire import NONE_CODE, IntakeForm
+from popcheck.fhir.questionnaire import NONE_CODE, VALUE_KEYS, IntakeForm
 
 __all__ = ["MAX_ERRORS", "InvalidResponse", "document_from_response"]
 
@@ -28,10 +28,7 @@ MAX_ERRORS: Final = 20
 _MORE = "…"
 _STATUSES: Final = frozenset({"in-progress", "completed", "amended"})
 #: What an answer may hold besides its ``value[x]``, by that key.
-_ANSWER_KEYS: Final = {
-    key: frozenset({key, "extension", "id"})
-    for key in ("valueBoolean", "valueInteger", "valueDecimal", "valueCoding")
-}
+_ANSWER_KEYS: Final = {key: frozenset({key, "extension", "id"}) for key in set(VALUE_KEYS.values())}
 
 
 class InvalidResponse(ValueError):

@@ -34,6 +34,7 @@ __all__ = [
     "FHIR_JSON",
     "NONE_CODE",
     "QUESTIONNAIRE_ID",
+    "VALUE_KEYS",
     "IntakeForm",
     "build_intake_form",
 ]
@@ -50,7 +51,8 @@ _ITEM_TYPES: Final[Mapping[str, str]] = {
     "choice": "choice",
     "multi_choice": "choice",
 }
-_VALUE_KEYS: Final[Mapping[str, str]] = {
+#: The answer's ``value[x]`` key for each question type.
+VALUE_KEYS: Final[Mapping[str, str]] = {
     "boolean": "valueBoolean",
     "integer": "valueInteger",
     "number": "valueDecimal",
@@ -214,7 +216,7 @@ def build_intake_form(
         body=json.dumps(resource, ensure_ascii=False).encode("utf-8"),
         fields=dict(specs),
         groups={name: frozenset(paths) for name, paths in members.items()},
-        value_keys={path: _VALUE_KEYS[spec.type] for path, spec in specs.items()},
+        value_keys={path: VALUE_KEYS[spec.type] for path, spec in specs.items()},
         systems=systems,
         codes={
             path: frozenset(option.value for option in spec.options)
